@@ -14,6 +14,8 @@ const common = {
   outdir: "dist",
   sourcemap: "linked",
   logLevel: "warning",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
 };
 await build({
   ...common,

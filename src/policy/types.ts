@@ -165,6 +165,11 @@ export interface ResolvedPolicy {
     noOutputAfterLocalOnlyRead: boolean;
   };
   tools: Record<string, ToolHint>;
+  /**
+   * Canonical paths aegis itself depends on, set by the loader: the audit log (no
+   * access at all) and the policy files of the chain (never written or deleted).
+   */
+  reserved: { auditLogs: string[]; policyFiles: string[] };
   /** Capabilities the populated sections grant (see policy.md "Resolution"). */
   capabilities: Capability[];
 }

@@ -1,0 +1,279 @@
+/** `aegis policy validate | show | explain`. */
+import { parseArgs } from "node:util";
+import { AegisError, isAegisError } from "../errors.js";
+import { argvPathArgs } from "../host/argv-paths.js";
+import { loadPolicySync, PolicyLoadError } from "../host/load-policy.js";
+import { canonicalPathSync } from "../host/paths.js";
+import { decide } from "../policy/decide.js";
+import { HTTP_METHODS, type Operation, type ResolvedPolicy } from "../policy/types.js";
+import { type CliIo, EXIT_USAGE, usageError } from "./io.js";
+
+export const POLICY_HELP = `Usage:
+  aegis policy validate FILE
+      Load FILE, resolve inheritance, run the guards. Prints "OK: N capabilities"
+      or every error as file:line:column. Exit 0 or 5.
+  aegis policy show FILE [--json]
+      The resolved policy: capabilities, every list entry with its origin, limits, tools.
+  aegis policy explain FILE --op JSON [--root DIR] [--json]
+      The decision for one operation, without performing it. Op shapes:
+        {"kind":"fs.read|fs.write|fs.delete|fs.list|fs.exists","path":"…"}
+        {"kind":"net.http","method":"GET","url":"…","resolved_ips":["…"]}
+        {"kind":"env.read","name":"…"}
+        {"kind":"subprocess.exec","argv":["…"],"cwd":"…"}
+      Exit 0 whatever the decision; 5 for a bad policy or op.
+`;
+
+function loadOrReport(file: string, io: CliIo): ResolvedPolicy | number {
+  try {
+    return loadPolicySync(file, { skipSandboxProbe: true });
+  } catch (e) {
+    if (e instanceof PolicyLoadError) {
+      io.stderr(`${e.issues.length} error${e.issues.length === 1 ? "" : "s"} in policy:\n${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (isAegisError(e)) {
+      io.stderr(`aegis: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
+
+export async function policyCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === "--help" || sub === "-h") {
+    io.stdout(POLICY_HELP);
+    return sub === undefined ? EXIT_USAGE : 0;
+  }
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(rest);
+  } catch (e) {
+    return usageError(io, (e as Error).message, POLICY_HELP);
+  }
+  if (parsed.values.help) {
+    io.stdout(POLICY_HELP);
+    return 0;
+  }
+  const file = parsed.positionals[0];
+  if (!file || parsed.positionals.length > 1)
+    return usageError(io, `policy ${sub} needs exactly one FILE`, POLICY_HELP);
+  switch (sub) {
+    case "validate": {
+      const p = loadOrReport(file, io);
+      if (typeof p === "number") return p;
+      io.stdout(`OK: ${p.capabilities.length} capabilities (${p.capabilities.join(", ") || "none"})\n`);
+      return 0;
+    }
+    case "show": {
+      const p = loadOrReport(file, io);
+      if (typeof p === "number") return p;
+      io.stdout(parsed.values.json ? `${JSON.stringify(policySummary(p), null, 2)}\n` : renderPolicy(p));
+      return 0;
+    }
+    case "explain":
+      return explain(file, parsed.values, io);
+    default:
+      return usageError(io, `unknown policy subcommand "${sub}"`, POLICY_HELP);
+  }
+}
+
+function parseFlags(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      json: { type: "boolean" },
+      op: { type: "string" },
+      root: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+function explain(file: string, flags: { op?: string; root?: string; json?: boolean }, io: CliIo): number {
+  if (!flags.op) return usageError(io, "policy explain needs --op JSON", POLICY_HELP);
+  const p = loadOrReport(file, io);
+  if (typeof p === "number") return p;
+  let op: Operation;
+  try {
+    op = parseOp(flags.op, p, flags.root);
+  } catch (e) {
+    if (e instanceof AegisError && e.kind === "policy_violation") {
+      // The operation is well-formed but can never be allowed (e.g. a dangling symlink).
+      return printDecision(
+        io,
+        { decision: "deny", reason: e.message, rule: "path canonicalisation" },
+        flags.json,
+      );
+    }
+    return usageError(io, `bad --op: ${(e as Error).message}`, POLICY_HELP);
+  }
+  const d = decide(p, op);
+  return printDecision(io, { decision: d.decision, reason: d.reason, rule: d.rule }, flags.json);
+}
+
+function printDecision(
+  io: CliIo,
+  d: { decision: string; reason: string; rule: string },
+  json?: boolean,
+): number {
+  io.stdout(
+    json ? `${JSON.stringify(d)}\n` : `${d.decision.toUpperCase()}: ${d.reason}\n  rule: ${d.rule}\n`,
+  );
+  return 0;
+}
+
+function str(o: Record<string, unknown>, key: string): string {
+  const v = o[key];
+  if (typeof v !== "string") throw new Error(`"${key}" must be a string`);
+  return v;
+}
+
+export function parseOp(text: string, p: ResolvedPolicy, rootFlag?: string): Operation {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`not JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error("must be a JSON object");
+  const o = raw as Record<string, unknown>;
+  const base = {
+    root: rootFlag ? canonicalPathSync(rootFlag, { root: process.cwd(), home: p.home }) : p.root,
+    home: p.home,
+  };
+  const kind = str(o, "kind");
+  switch (kind) {
+    case "fs.read":
+    case "fs.write":
+    case "fs.delete":
+    case "fs.list":
+    case "fs.exists":
+      return { kind, path: canonicalPathSync(str(o, "path"), base) };
+    case "net.http": {
+      const method = str(o, "method").toUpperCase();
+      if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new Error(`unknown method ${method}`);
+      const ips = o.resolved_ips;
+      if (ips !== undefined && (!Array.isArray(ips) || ips.some((x) => typeof x !== "string"))) {
+        throw new Error(`"resolved_ips" must be an array of strings`);
+      }
+      return {
+        kind,
+        method: method as Operation extends { method: infer M } ? M : never,
+        url: str(o, "url"),
+        ...(ips ? { resolvedIps: ips as string[] } : {}),
+      };
+    }
+    case "env.read":
+      return { kind, name: str(o, "name") };
+    case "subprocess.exec": {
+      const argv = o.argv;
+      if (!Array.isArray(argv) || argv.length === 0 || argv.some((x) => typeof x !== "string")) {
+        throw new Error(`"argv" must be a non-empty array of strings`);
+      }
+      const cwd = o.cwd === undefined ? undefined : canonicalPathSync(str(o, "cwd"), base);
+      const pathBase = cwd ? { ...base, cwd } : base;
+      return {
+        kind,
+        argv: argv as string[],
+        ...(cwd ? { cwd } : {}),
+        pathArgs: argvPathArgs(argv as string[], pathBase),
+      };
+    }
+    default:
+      throw new Error(`unknown op kind "${kind}"`);
+  }
+}
+
+type Listed = { value: string; origin: string };
+
+export function policySummary(p: ResolvedPolicy) {
+  const l = (xs: readonly Listed[]) => xs.map((x) => ({ value: x.value, origin: x.origin }));
+  const table = (t: Record<string, readonly Listed[]>) =>
+    Object.fromEntries(Object.entries(t).map(([k, v]) => [k, l(v)]));
+  return {
+    file: p.file,
+    chain: p.chain,
+    root: p.root,
+    capabilities: p.capabilities,
+    requires_approval: l(p.requiresApproval),
+    filesystem: {
+      read_allow: l(p.filesystem.readAllow),
+      local_only_read: l(p.filesystem.localOnlyRead),
+      write_allow: l(p.filesystem.writeAllow),
+      delete_allow: l(p.filesystem.deleteAllow),
+      deny: l(p.filesystem.deny),
+    },
+    network: {
+      ...Object.fromEntries(
+        HTTP_METHODS.map((m) => [`http_${m.toLowerCase()}_allow`, l(p.network.allow[m])]),
+      ),
+      local_only_hosts: l(p.network.localOnlyHosts),
+      deny_hosts: l(p.network.denyHosts),
+      deny_ips: l(p.network.denyIps),
+      allow_ports: p.network.allowPorts,
+      timeout_seconds: p.network.timeoutSeconds,
+      max_response_bytes: p.network.maxResponseBytes,
+    },
+    environment: {
+      allow_vars: l(p.environment.allowVars),
+      local_only_vars: l(p.environment.localOnlyVars),
+      deny_vars: l(p.environment.denyVars),
+    },
+    subprocess: {
+      allow_commands: l(p.subprocess.allowCommands),
+      local_only_commands: l(p.subprocess.localOnlyCommands),
+      deny_commands: l(p.subprocess.denyCommands),
+      deny_args: table(p.subprocess.denyArgs),
+      requires_approval_args: table(p.subprocess.requiresApprovalArgs),
+      sandbox: p.subprocess.sandbox,
+    },
+    runtime: {
+      max_seconds: p.runtime.maxSeconds,
+      max_memory_mb: p.runtime.maxMemoryMb,
+      max_callstack_size: p.runtime.maxCallstackSize ?? null,
+      max_output_bytes: p.runtime.maxOutputBytes,
+      max_calls_per_capability: p.runtime.maxCallsPerCapability,
+      max_total_calls: p.runtime.maxTotalCalls ?? null,
+      no_output_after_local_only_read: p.runtime.noOutputAfterLocalOnlyRead,
+    },
+    tools: p.tools,
+  };
+}
+
+function renderPolicy(p: ResolvedPolicy): string {
+  const s = policySummary(p);
+  const lines: string[] = [];
+  lines.push(`policy: ${s.file ?? "(built-in secure-defaults)"}`);
+  lines.push(`inherits: ${s.chain.join(" <- ")}`);
+  lines.push(`root: ${s.root}`);
+  lines.push(`capabilities: ${s.capabilities.join(", ") || "none"}`);
+  const section = (name: string, obj: Record<string, unknown>) => {
+    lines.push("", `[${name}]`);
+    for (const [k, v] of Object.entries(obj)) {
+      if (Array.isArray(v) && v.length > 0 && typeof v[0] === "object") {
+        lines.push(`  ${k}:`);
+        for (const e of v as Listed[]) lines.push(`    ${e.value}   (${e.origin})`);
+      } else if (Array.isArray(v) && v.length === 0) lines.push(`  ${k}: (none)`);
+      else if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+        const entries = Object.entries(v);
+        if (entries.length === 0) lines.push(`  ${k}: (none)`);
+        for (const [kk, vv] of entries) {
+          if (Array.isArray(vv))
+            lines.push(`  ${k}.${kk}: ${(vv as Listed[]).map((e) => `${e.value} (${e.origin})`).join(", ")}`);
+          else lines.push(`  ${k}.${kk}: ${JSON.stringify(vv)}`);
+        }
+      } else lines.push(`  ${k}: ${JSON.stringify(v)}`);
+    }
+  };
+  lines.push("", "requires_approval:", ...s.requires_approval.map((e) => `  ${e.value}   (${e.origin})`));
+  section("filesystem", s.filesystem);
+  section("network", s.network);
+  section("environment", s.environment);
+  section("subprocess", s.subprocess);
+  section("runtime", s.runtime);
+  section("tools", s.tools as Record<string, unknown>);
+  return `${lines.join("\n")}\n`;
+}

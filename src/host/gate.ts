@@ -1,0 +1,163 @@
+/**
+ * The one path every effect takes:
+ * count → decide → audit the decision → confirm → (not aborted?) → effect → audit the outcome.
+ * Any exception before the effect means the effect does not happen (fail closed).
+ */
+import { AegisError, isAegisError } from "../errors.js";
+import { capabilityOf, decide } from "../policy/decide.js";
+import type { Decision, Operation } from "../policy/types.js";
+import type { RunContext } from "./builtin-types.js";
+
+export interface GateCall {
+  op: Operation;
+  /** Display target for audit and messages (canonical path, URL, joined argv). */
+  target: string;
+  /** Extra audit detail for the decision record (must not hold secrets). */
+  detail?: Record<string, unknown>;
+  argv?: string[];
+}
+
+/** Per-run call counters; `runtime.max_calls_per_capability` and `max_total_calls`. */
+const counters = new WeakMap<RunContext, Map<string, number>>();
+
+function countCall(ctx: RunContext, cap: string): void {
+  let m = counters.get(ctx);
+  if (!m) {
+    m = new Map();
+    counters.set(ctx, m);
+  }
+  const total = (m.get("*") ?? 0) + 1;
+  const mine = (m.get(cap) ?? 0) + 1;
+  const { maxCallsPerCapability, maxTotalCalls } = ctx.policy.runtime;
+  const capLimit = maxCallsPerCapability[cap];
+  if (capLimit !== undefined && mine > capLimit) {
+    throw new AegisError(
+      "runtime_limit",
+      `${cap} refused: call ${mine} exceeds runtime.max_calls_per_capability.${cap} = ${capLimit}`,
+    );
+  }
+  if (maxTotalCalls !== undefined && total > maxTotalCalls) {
+    throw new AegisError(
+      "runtime_limit",
+      `${cap} refused: call ${total} exceeds runtime.max_total_calls = ${maxTotalCalls}`,
+    );
+  }
+  m.set("*", total);
+  m.set(cap, mine);
+}
+
+function safeDecide(ctx: RunContext, op: Operation): Decision {
+  try {
+    return decide(ctx.policy, op);
+  } catch (e) {
+    // A buggy policy or a hostile input that makes decide throw is a deny.
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      decision: "deny",
+      reason: `internal error while deciding (${why}); denied`,
+      rule: "fail-closed",
+      sealed: false,
+    };
+  }
+}
+
+function ensureNotAborted(ctx: RunContext, cap: string): void {
+  if (ctx.signal.aborted) {
+    throw new AegisError("runtime_limit", `${cap} not started: the run has ended`);
+  }
+}
+
+/**
+ * Runs `effect` if and only if the policy allows `call`. Returns the effect's value and
+ * whether the result must be sealed (local-only).
+ */
+export async function gate<T>(
+  ctx: RunContext,
+  call: GateCall,
+  effect: (decision: Decision) => Promise<T>,
+  outcomeDetail?: (value: T) => Record<string, unknown>,
+): Promise<{ value: T; decision: Decision }> {
+  const cap = capabilityOf(call.op);
+  ensureNotAborted(ctx, cap);
+  countCall(ctx, cap);
+  const decision = safeDecide(ctx, call.op);
+  const target = ctx.redactor.redact(call.target);
+  ctx.calls.push({ cap, target, decision: decision.decision });
+  const base = {
+    run: ctx.runId,
+    source: ctx.source,
+    cap,
+    target,
+    decision: decision.decision,
+    rule: decision.rule,
+  };
+
+  if (decision.decision === "deny") {
+    await ctx.audit.append({
+      ...base,
+      status: "denied",
+      detail: { reason: decision.reason, ...call.detail },
+    });
+    throw new AegisError("policy_violation", decision.reason);
+  }
+  // The decision is on disk before anything happens; if that write fails, append rejects
+  // and the effect never starts.
+  await ctx.audit.append({
+    ...base,
+    status: decision.decision === "confirm" ? "confirmed" : "allowed",
+    detail: { phase: "decision", ...call.detail },
+  });
+
+  if (decision.decision === "confirm") {
+    ensureNotAborted(ctx, cap);
+    const req = {
+      cap,
+      target: call.target,
+      reason: decision.reason,
+      ...(call.argv ? { argv: call.argv } : {}),
+    };
+    const approved = await ctx.confirm(req).catch(() => false);
+    await ctx.audit.append({
+      ...base,
+      status: approved ? "confirmed" : "declined",
+      detail: { phase: "confirmation" },
+    });
+    if (!approved) {
+      throw new AegisError(
+        "confirm_denied",
+        `${cap} ${call.target}: confirmation declined (${decision.reason})`,
+      );
+    }
+  }
+
+  ensureNotAborted(ctx, cap);
+  let value: T;
+  try {
+    value = await effect(decision);
+  } catch (e) {
+    const err = isAegisError(e)
+      ? e
+      : new AegisError("io_error", `${cap} ${call.target} failed: ${errorText(e)}`, { cause: e });
+    await ctx.audit.append({
+      ...base,
+      status: "errored",
+      detail: { phase: "outcome", kind: err.kind, error: err.message },
+    });
+    throw err;
+  }
+  if (decision.sealed) ctx.localOnlyRead = true;
+  await ctx.audit.append({
+    ...base,
+    status: "allowed",
+    detail: { phase: "outcome", ...(outcomeDetail ? outcomeDetail(value) : {}) },
+  });
+  return { value, decision };
+}
+
+export function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code ? `${code}: ${e.message}` : e.message;
+  }
+  return String(e);
+}

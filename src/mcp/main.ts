@@ -1,0 +1,2 @@
+process.stderr.write("aegis-mcp: not available yet\n");
+process.exitCode = 5;

@@ -1,0 +1,100 @@
+/**
+ * Matching helpers for subprocess rules: command names, argument patterns and the
+ * arguments that name paths. Deny-side matching is deliberately generous.
+ */
+
+export function basename(p: string): string {
+  const trimmed = p.replace(/\/+$/, "");
+  const i = trimmed.lastIndexOf("/");
+  return i >= 0 ? trimmed.slice(i + 1) : trimmed;
+}
+
+/** `python3.11` → `python`, `bash5` → `bash`: versions do not dodge a deny rule. */
+function stripVersion(name: string): string {
+  return name.replace(/[0-9][0-9._-]*$/, "") || name;
+}
+
+/**
+ * Does a deny-side key (deny_commands entry, deny_args table key) cover argv[0]?
+ * Generous: exact, by basename, ignoring case, and ignoring a version suffix.
+ */
+export function commandKeyMatches(key: string, argv0: string): boolean {
+  const k = basename(key.toLowerCase());
+  const a = basename(argv0.toLowerCase());
+  return k === a || key.toLowerCase() === argv0.toLowerCase() || stripVersion(k) === stripVersion(a);
+}
+
+function tokenMatches(tok: string, arg: string): boolean {
+  if (arg === tok || arg.startsWith(`${tok}=`)) return true;
+  // `--upload-pack` also covers `--upload-pack=x` and abbreviations git accepts as prefixes.
+  if (tok.startsWith("--") && tok.length > 2 && arg.startsWith(tok)) return true;
+  // `-c` also covers clustered or attached short options: `-Ic`, `-cprint(1)`.
+  if (/^-[A-Za-z]$/.test(tok) && /^-[^-]/.test(arg)) {
+    const run = /^-([A-Za-z]+)/.exec(arg)?.[1] ?? "";
+    return run.includes(tok[1]!);
+  }
+  return false;
+}
+
+/**
+ * An argument pattern (`"push --force"`) matches when the joined arguments contain it,
+ * or when its words appear in order among the arguments (`push origin --force`).
+ */
+export function matchCommandArgs(args: string[], pattern: string): boolean {
+  if (args.join(" ").includes(pattern)) return true;
+  const tokens = pattern.trim().split(/\s+/).filter(Boolean);
+  if (tokens.length === 0) return false;
+  let i = 0;
+  for (const arg of args) {
+    if (tokenMatches(tokens[i]!, arg)) i++;
+    if (i === tokens.length) return true;
+  }
+  return false;
+}
+
+const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/** policy.md: `/…`, `./…`, `../…`, `~…`, anything with `/`; also dotfiles (`.env`). */
+export function looksLikePath(arg: string): boolean {
+  if (arg === "" || URL_LIKE.test(arg)) return false;
+  return (
+    arg.startsWith("/") ||
+    arg.startsWith("~") ||
+    arg === "." ||
+    arg === ".." ||
+    /^\.[^.]/.test(arg) ||
+    arg.startsWith("../") ||
+    arg.includes("/")
+  );
+}
+
+/**
+ * The path-like parts of one argument: the argument itself, the value of `--opt=…`
+ * or `VAR=…`, the path glued to a short option (`-o/etc/passwd`), or the path of a
+ * `file://` URL.
+ */
+export function pathCandidates(arg: string): string[] {
+  const out: string[] = [];
+  if (/^file:\/\//i.test(arg)) out.push(decodeURIComponentSafe(arg.replace(/^file:\/\/[^/]*/i, "")) || "/");
+  else if (arg.startsWith("-")) {
+    const eq = arg.indexOf("=");
+    if (eq >= 0 && looksLikePath(arg.slice(eq + 1))) out.push(arg.slice(eq + 1));
+    else {
+      const at = arg.search(/~|\.{1,2}\/|\//);
+      if (at > 0) out.push(arg.slice(at));
+    }
+  } else {
+    if (looksLikePath(arg)) out.push(arg);
+    const eq = arg.indexOf("=");
+    if (eq > 0 && looksLikePath(arg.slice(eq + 1))) out.push(arg.slice(eq + 1));
+  }
+  return out;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Compiling policy patterns (paths, hosts, IPs, names) into matchers. Pure: the root
+ * and home directory are passed in; nothing here touches the file system.
+ */
+import ipaddr from "ipaddr.js";
+import picomatch from "picomatch";
+import type { HostRule, IpRule, NameRule, Origin, PathRule } from "./types.js";
+
+/** Lexical POSIX normalisation: collapses `//`, `.` and `..` (never above `/`). */
+export function normalizePosix(path: string): string {
+  const out: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return `/${out.join("/")}`;
+}
+
+export function joinPosix(base: string, rel: string): string {
+  return normalizePosix(rel.startsWith("/") ? rel : `${base}/${rel}`);
+}
+
+/** Expands `~` and makes a requested path absolute against `base`, lexically. */
+export function absolutePath(raw: string, base: string, home: string): string {
+  if (raw === "~") return normalizePosix(home);
+  if (raw.startsWith("~/")) return joinPosix(home, raw.slice(2));
+  return joinPosix(base, raw);
+}
+
+// Extglob and negation can invert a deny list (`!(x)` matches everything but x), so
+// they are refused in every pattern rather than interpreted.
+const EXTGLOB = /[!@+?*]\(/;
+
+export function pathPatternProblem(pattern: string): string | undefined {
+  if (pattern.length === 0) return "empty path pattern";
+  if (pattern.includes("\0")) return "path pattern contains a NUL byte";
+  if (pattern.startsWith("!")) return "negated patterns are not supported (use filesystem.deny)";
+  if (EXTGLOB.test(pattern)) return "extglob syntax like !(x), @(x), +(x) is not supported in patterns";
+  if (/^~[^/]/.test(pattern)) return "only ~ and ~/… are supported (not ~user)";
+  try {
+    picomatch.makeRe(pattern, { dot: true });
+  } catch (e) {
+    return `malformed glob: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return undefined;
+}
+
+export type PatternKind = "allow" | "deny";
+
+/**
+ * Expands a path pattern to an absolute glob (policy.md "Path patterns").
+ * Deny patterns are generous: a bare name (`.env`, `*.pem`) or a `**`-led pattern
+ * matches at any depth anywhere on the file system, not only under the root.
+ */
+export function expandPathPattern(pattern: string, root: string, home: string, kind: PatternKind): string {
+  if (pattern === "~" || pattern.startsWith("~/")) return absolutePath(pattern, root, home);
+  if (pattern.startsWith("/")) return normalizePosix(pattern);
+  const rel = pattern.startsWith("./") ? pattern.slice(2) : pattern;
+  if (!rel.includes("/")) return kind === "deny" ? `/**/${rel}` : joinPosix(root, `**/${rel}`);
+  if (kind === "deny" && rel.startsWith("**/")) return `/${rel}`;
+  return joinPosix(root, rel);
+}
+
+export function compilePathRule(
+  value: string,
+  origin: Origin,
+  root: string,
+  home: string,
+  kind: PatternKind,
+): PathRule {
+  const glob = expandPathPattern(value, root, home, kind);
+  // Deny matches generously: dotfiles always, and case-insensitively (a case-insensitive
+  // mount must not open `~/.SSH`); allow matches strictly.
+  const options = { dot: true, nocase: kind === "deny" };
+  const full = picomatch(glob, options);
+  // `dir/**` also covers `dir` itself (listing a denied directory is denied).
+  const dirOnly = glob.endsWith("/**") ? picomatch(glob.slice(0, -3) || "/", options) : undefined;
+  const test = (p: string): boolean => full(p) || (dirOnly?.(p) ?? false);
+  return { value, origin, glob, test };
+}
+
+// ---------------------------------------------------------------- hosts
+
+const HOST_GLOB = /^(\*|(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*)$/;
+
+export function normaliseHost(host: string): string {
+  let h = host.toLowerCase();
+  if (h.startsWith("[") && h.endsWith("]")) h = h.slice(1, -1);
+  while (h.endsWith(".")) h = h.slice(0, -1);
+  return h;
+}
+
+export function hostPatternProblem(pattern: string): string | undefined {
+  const h = normaliseHost(pattern);
+  if (h.length === 0) return "empty host pattern";
+  if (ipaddr.isValid(h)) return undefined;
+  if (!HOST_GLOB.test(h)) {
+    return `"${pattern}" is not a host name or *.domain pattern (no scheme, port, path or other wildcards)`;
+  }
+  return undefined;
+}
+
+export function compileHostRule(value: string, origin: Origin): HostRule {
+  const pattern = normaliseHost(value);
+  let test: (host: string) => boolean;
+  if (pattern === "*") test = () => true;
+  else if (pattern.startsWith("*.")) {
+    const suffix = pattern.slice(1);
+    test = (h) => h.endsWith(suffix) && h.length > suffix.length;
+  } else if (ipaddr.isValid(pattern)) {
+    const want = ipaddr.parse(pattern).toNormalizedString();
+    test = (h) => ipaddr.isValid(h) && ipaddr.parse(h).toNormalizedString() === want;
+  } else test = (h) => h === pattern;
+  return { value, origin, test: (host) => test(normaliseHost(host)) };
+}
+
+// ---------------------------------------------------------------- IPs
+
+type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
+
+function parseCidr(text: string): Cidr | undefined {
+  try {
+    if (text.includes("/")) return ipaddr.parseCIDR(text);
+    // Only canonical forms: `127.1` in a policy is more likely a typo than intent.
+    if (!ipaddr.IPv4.isValidFourPartDecimal(text) && !ipaddr.IPv6.isValid(text)) return undefined;
+    const addr = ipaddr.parse(text);
+    return [addr, addr.kind() === "ipv4" ? 32 : 128];
+  } catch {
+    return undefined;
+  }
+}
+
+export function ipPatternProblem(pattern: string): string | undefined {
+  return parseCidr(pattern) ? undefined : `"${pattern}" is not an IP address or CIDR range`;
+}
+
+function bits32(a: ipaddr.IPv6, fromPart: number): ipaddr.IPv4 {
+  const p = a.parts;
+  const hi = p[fromPart] ?? 0;
+  const lo = p[fromPart + 1] ?? 0;
+  return new ipaddr.IPv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
+}
+
+/**
+ * Every IPv4 address an IPv6 address carries: IPv4-mapped and -compatible, NAT64
+ * (64:ff9b::/96 and 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32). A
+ * denied IPv4 range is denied through any of these.
+ */
+export function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4[] {
+  const p = a.parts;
+  const out: ipaddr.IPv4[] = [];
+  const zero = (from: number, to: number) => p.slice(from, to).every((x) => x === 0);
+  if (a.isIPv4MappedAddress()) out.push(a.toIPv4Address());
+  if (zero(0, 6) && !(p[6] === 0 && (p[7] === 0 || p[7] === 1))) out.push(bits32(a, 6));
+  if (p[0] === 0x64 && p[1] === 0xff9b) out.push(bits32(a, 6));
+  if (p[0] === 0x2002) out.push(bits32(a, 1));
+  if (p[0] === 0x2001 && p[1] === 0) {
+    const v = bits32(a, 6).octets.map((o) => o ^ 255);
+    out.push(new ipaddr.IPv4(v));
+  }
+  return out;
+}
+
+/** Parses an address as it appears in a URL or a resolver answer; undefined if not an IP. */
+export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  const h = normaliseHost(text);
+  try {
+    if (ipaddr.IPv4.isValidFourPartDecimal(h) || ipaddr.IPv6.isValid(h)) return ipaddr.parse(h);
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+export function compileIpRule(value: string, origin: Origin): IpRule {
+  const cidr = parseCidr(value);
+  if (!cidr) throw new Error(`invalid IP or CIDR ${value}`);
+  const [range, bits] = cidr;
+  const test = (text: string): boolean => {
+    const addr = parseAddress(text);
+    // Something that should be an address but does not parse is treated as denied.
+    if (!addr) return true;
+    const candidates: (ipaddr.IPv4 | ipaddr.IPv6)[] = [addr];
+    if (addr.kind() === "ipv6") candidates.push(...embeddedIPv4(addr as ipaddr.IPv6));
+    else candidates.push((addr as ipaddr.IPv4).toIPv4MappedAddress());
+    return candidates.some((c) => c.kind() === range.kind() && c.match(range, bits));
+  };
+  return { value, origin, test };
+}
+
+// ---------------------------------------------------------------- names
+
+const NAME_PATTERN = /^[A-Za-z0-9_.*-]+$/;
+
+export function namePatternProblem(pattern: string, what: string): string | undefined {
+  if (!NAME_PATTERN.test(pattern))
+    return `"${pattern}" is not a valid ${what} name (letters, digits, _ and * only)`;
+  return undefined;
+}
+
+function wildcardRegex(pattern: string, flags: string): RegExp {
+  const body = pattern
+    .split("*")
+    .map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
+    .join(".*");
+  return new RegExp(`^${body}$`, flags);
+}
+
+/** Variable names: exact, or with `*` wildcards (`AWS_*`). Deny rules ignore case. */
+export function compileNameRule(value: string, origin: Origin, kind: PatternKind): NameRule {
+  const re = wildcardRegex(value, kind === "deny" ? "i" : "");
+  return { value, origin, test: (name) => re.test(name) };
+}
