@@ -9,7 +9,13 @@ import type { Decision, Operation } from "../policy/types.js";
 import type { RunContext } from "./builtin-types.js";
 
 export interface GateCall {
-  op: Operation;
+  /**
+   * The operation, or a function that builds it (canonicalising paths, …). If building
+   * it throws an AegisError, the call is audited as denied and the error is rethrown.
+   */
+  op: Operation | (() => Operation);
+  /** Capability name, needed when `op` is a function (for audit on failure). */
+  cap?: string;
   /** Display target for audit and messages (canonical path, URL, joined argv). */
   target: string;
   /** Extra audit detail for the decision record (must not hold secrets). */
@@ -74,13 +80,34 @@ function ensureNotAborted(ctx: RunContext, cap: string): void {
 export async function gate<T>(
   ctx: RunContext,
   call: GateCall,
-  effect: (decision: Decision) => Promise<T>,
+  effect: (decision: Decision, op: Operation) => Promise<T>,
   outcomeDetail?: (value: T) => Record<string, unknown>,
 ): Promise<{ value: T; decision: Decision }> {
-  const cap = capabilityOf(call.op);
+  const cap = typeof call.op === "function" ? (call.cap ?? "unknown") : capabilityOf(call.op);
   ensureNotAborted(ctx, cap);
   countCall(ctx, cap);
-  const decision = safeDecide(ctx, call.op);
+  let op: Operation;
+  try {
+    op = typeof call.op === "function" ? call.op() : call.op;
+  } catch (e) {
+    const err = isAegisError(e) ? e : new AegisError("policy_violation", `${cap} denied: ${errorText(e)}`);
+    const target = ctx.redactor.redact(call.target);
+    ctx.calls.push({ cap, target, decision: "deny" });
+    await ctx.audit.append({
+      run: ctx.runId,
+      source: ctx.source,
+      cap,
+      target,
+      decision: "deny",
+      rule: "invalid target",
+      status: "denied",
+      detail: { reason: err.message },
+    });
+    throw err.kind === "policy_violation" || err.kind === "io_error"
+      ? err
+      : new AegisError("policy_violation", err.message);
+  }
+  const decision = safeDecide(ctx, op);
   const target = ctx.redactor.redact(call.target);
   ctx.calls.push({ cap, target, decision: decision.decision });
   const base = {
@@ -133,7 +160,7 @@ export async function gate<T>(
   ensureNotAborted(ctx, cap);
   let value: T;
   try {
-    value = await effect(decision);
+    value = await effect(decision, op);
   } catch (e) {
     const err = isAegisError(e)
       ? e

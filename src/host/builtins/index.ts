@@ -1,7 +1,8 @@
 /**
  * The builtin registry: every gated function a script can call, by guest-visible name.
- * Network and subprocess builtins are added here by their own modules.
  */
 import type { BuiltinTable } from "../builtin-types.js";
+import { ENV_BUILTINS } from "./env.js";
+import { FS_BUILTINS } from "./fs.js";
 
-export const BUILTINS: BuiltinTable = {};
+export const BUILTINS: BuiltinTable = { ...FS_BUILTINS, ...ENV_BUILTINS };

@@ -1,0 +1,324 @@
+/**
+ * fs.read / fs.write / fs.list / fs.exists / fs.delete.
+ *
+ * The decision is made on the canonical path; the effect then opens that path without
+ * following a final symlink and re-reads the real path of the open descriptor, so a
+ * symlink swapped in between check and use is refused (the check-then-use race).
+ */
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  realpathSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { AegisError } from "../../errors.js";
+import { decideFs, isLocalOnlyPath } from "../../policy/decide.js";
+import type { FsAction, Operation } from "../../policy/types.js";
+import {
+  type Builtin,
+  type BuiltinTable,
+  type HostValue,
+  isSealedRef,
+  type RunContext,
+} from "../builtin-types.js";
+import { gate } from "../gate.js";
+import { canonicalPathSync } from "../paths.js";
+
+/** Largest read without an explicit {offset, length}. */
+export const MAX_READ_BYTES = 32 * 1024 * 1024;
+/** Largest fs.list answer. */
+export const MAX_LIST_ENTRIES = 100_000;
+
+function pathArg(args: HostValue[], cap: string): string {
+  const p = args[0];
+  if (typeof p !== "string") {
+    throw new AegisError(
+      "policy_violation",
+      `${cap} needs a path string as its first argument, got ${isSealedRef(p) ? "a sealed value" : typeof p}`,
+    );
+  }
+  return p;
+}
+
+function fsOp(ctx: RunContext, kind: FsAction, raw: string): () => Operation {
+  return () => ({ kind, path: canonicalPathSync(raw, { root: ctx.policy.root, home: ctx.policy.home }) });
+}
+
+function pathOf(op: Operation): string {
+  if (!("path" in op)) throw new Error("not a filesystem operation");
+  return op.path;
+}
+
+/** The path the kernel says an open descriptor refers to. */
+function realPathOfFd(fd: number): string {
+  return readlinkSync(`/proc/self/fd/${fd}`);
+}
+
+/**
+ * Opens `path` without following a final symlink, and refuses if the descriptor does not
+ * refer to exactly `path` (a parent swapped for a symlink after the check) or if the file
+ * has other hard links (another name, possibly outside the allowed tree, for the same bytes).
+ */
+function openChecked(path: string, flags: number, cap: string, mode = 0o644): number {
+  let fd: number;
+  try {
+    fd = openSync(path, flags | constants.O_NOFOLLOW, mode);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") {
+      throw new AegisError(
+        "policy_violation",
+        `${cap} refused: ${path} became a symlink after it was checked`,
+      );
+    }
+    throw e;
+  }
+  try {
+    const real = realPathOfFd(fd);
+    if (real !== path) {
+      throw new AegisError(
+        "policy_violation",
+        `${cap} refused: ${path} now resolves to ${real} (changed after the check)`,
+      );
+    }
+    const st = fstatSync(fd);
+    if (st.isFile() && st.nlink > 1) {
+      throw new AegisError(
+        "policy_violation",
+        `${cap} refused: ${path} has ${st.nlink} hard links; a hard link can expose a file from outside the allowed tree`,
+      );
+    }
+    return fd;
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+function optionsArg(v: HostValue | undefined, cap: string): Record<string, HostValue> {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== "object" || Array.isArray(v) || isSealedRef(v)) {
+    throw new AegisError("policy_violation", `${cap}: options must be an object`);
+  }
+  return v as Record<string, HostValue>;
+}
+
+function nonNegativeInt(v: HostValue | undefined, name: string): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+    throw new AegisError("policy_violation", `fs.read: ${name} must be a non-negative integer`);
+  }
+  return v;
+}
+
+const read: Builtin = async (args, ctx) => {
+  const raw = pathArg(args, "fs.read");
+  const opts = optionsArg(args[1], "fs.read");
+  const offset = nonNegativeInt(opts.offset, "offset") ?? 0;
+  const length = nonNegativeInt(opts.length, "length");
+  const { value } = await gate(
+    ctx,
+    { cap: "fs.read", op: fsOp(ctx, "fs.read", raw), target: raw },
+    async (decision, op) => {
+      const path = pathOf(op);
+      const fd = openChecked(path, constants.O_RDONLY, "fs.read");
+      try {
+        const st = fstatSync(fd);
+        if (!st.isFile()) throw new AegisError("io_error", `fs.read: ${path} is not a regular file`);
+        const available = Math.max(0, st.size - offset);
+        const want = length ?? available;
+        if (want > MAX_READ_BYTES) {
+          throw new AegisError(
+            "io_error",
+            `fs.read: ${path} is ${st.size} bytes; reads are limited to ${MAX_READ_BYTES} bytes at a time, pass {offset, length}`,
+          );
+        }
+        const buf = Buffer.alloc(Math.min(want, available));
+        let got = 0;
+        while (got < buf.length) {
+          const n = readSync(fd, buf, got, buf.length - got, offset + got);
+          if (n === 0) break;
+          got += n;
+        }
+        const text = buf.subarray(0, got).toString("utf8");
+        if (decision.sealed) {
+          ctx.redactor.add(text);
+          return ctx.sealed.seal(raw, text);
+        }
+        return text;
+      } finally {
+        closeSync(fd);
+      }
+    },
+    (v) => ({ bytes: typeof v === "string" ? Buffer.byteLength(v) : "sealed" }),
+  );
+  return value;
+};
+
+/** Creates missing parent directories, each of which must itself be writable under the policy. */
+function makeParents(ctx: RunContext, path: string): void {
+  const missing: string[] = [];
+  for (let dir = dirname(path); dir !== "/"; dir = dirname(dir)) {
+    try {
+      if (!lstatSync(dir).isDirectory())
+        throw new AegisError("io_error", `fs.write: ${dir} is not a directory`);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      missing.unshift(dir);
+    }
+  }
+  for (const dir of missing) {
+    const d = decideFs(ctx.policy, "fs.write", dir);
+    if (d.decision === "deny") {
+      throw new AegisError(
+        "policy_violation",
+        `fs.write: cannot create parent directory ${dir}: ${d.reason}`,
+      );
+    }
+    mkdirSync(dir, { mode: 0o755 });
+  }
+}
+
+const write: Builtin = async (args, ctx) => {
+  const raw = pathArg(args, "fs.write");
+  const content = args[1];
+  if (typeof content !== "string" && !isSealedRef(content)) {
+    throw new AegisError(
+      "policy_violation",
+      `fs.write needs string content, got ${content === null ? "null" : typeof content}`,
+    );
+  }
+  const { value } = await gate(
+    ctx,
+    { cap: "fs.write", op: fsOp(ctx, "fs.write", raw), target: raw },
+    async (_decision, op) => {
+      const path = pathOf(op);
+      let bytes: string;
+      if (isSealedRef(content)) {
+        // Sealed content may only land where it stays local-only.
+        if (!isLocalOnlyPath(ctx.policy, path)) {
+          throw new AegisError(
+            "policy_violation",
+            `fs.write refused: sealed value cannot flow to ${path} (only to a filesystem.local_only_read path that is also writable)`,
+          );
+        }
+        bytes = ctx.sealed.reveal(content);
+      } else bytes = content;
+      makeParents(ctx, path);
+      // No O_TRUNC at open: the hard-link check must happen before any byte changes.
+      const fd = openChecked(path, constants.O_WRONLY | constants.O_CREAT, "fs.write");
+      try {
+        if (!fstatSync(fd).isFile())
+          throw new AegisError("io_error", `fs.write: ${path} is not a regular file`);
+        ftruncateSync(fd, 0);
+        const buf = Buffer.from(bytes, "utf8");
+        let done = 0;
+        while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, done);
+        return buf.length;
+      } finally {
+        closeSync(fd);
+      }
+    },
+    (n) => ({ bytes: n }),
+  );
+  return value;
+};
+
+const list: Builtin = async (args, ctx) => {
+  const raw = pathArg(args, "fs.list");
+  const { value } = await gate(
+    ctx,
+    { cap: "fs.list", op: fsOp(ctx, "fs.list", raw), target: raw },
+    async (_d, op) => {
+      const path = pathOf(op);
+      const entries = readdirSync(path, { withFileTypes: true });
+      if (entries.length > MAX_LIST_ENTRIES) {
+        throw new AegisError(
+          "io_error",
+          `fs.list: ${path} has ${entries.length} entries (limit ${MAX_LIST_ENTRIES})`,
+        );
+      }
+      return entries
+        .map((e) => {
+          const type = e.isSymbolicLink()
+            ? "symlink"
+            : e.isDirectory()
+              ? "dir"
+              : e.isFile()
+                ? "file"
+                : "other";
+          let size = 0;
+          try {
+            size = lstatSync(`${path}/${e.name}`).size;
+          } catch {
+            // Vanished between readdir and lstat: report size 0.
+          }
+          return { name: e.name, type, size };
+        })
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    },
+    (v) => ({ entries: v.length }),
+  );
+  return value;
+};
+
+const exists: Builtin = async (args, ctx) => {
+  const raw = pathArg(args, "fs.exists");
+  const { value } = await gate(
+    ctx,
+    { cap: "fs.exists", op: fsOp(ctx, "fs.exists", raw), target: raw },
+    async (_d, op) => {
+      try {
+        statSync(pathOf(op));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    (v) => ({ exists: v }),
+  );
+  return value;
+};
+
+const remove: Builtin = async (args, ctx) => {
+  const raw = pathArg(args, "fs.delete");
+  const { value } = await gate(
+    ctx,
+    { cap: "fs.delete", op: fsOp(ctx, "fs.delete", raw), target: raw },
+    async (_d, op) => {
+      const path = pathOf(op);
+      const st = lstatSync(path);
+      if (!st.isFile())
+        throw new AegisError("io_error", `fs.delete: ${path} is not a regular file (files only)`);
+      // The parent must still be the directory that was checked (not swapped for a symlink).
+      if (realpathSync(dirname(path)) !== dirname(path)) {
+        throw new AegisError(
+          "policy_violation",
+          `fs.delete refused: ${dirname(path)} changed after the check`,
+        );
+      }
+      unlinkSync(path);
+      return true;
+    },
+  );
+  return value;
+};
+
+export const FS_BUILTINS: BuiltinTable = {
+  "fs.read": read,
+  "fs.write": write,
+  "fs.list": list,
+  "fs.exists": exists,
+  "fs.delete": remove,
+};
