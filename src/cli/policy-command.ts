@@ -5,6 +5,7 @@ import { argvPathArgs } from "../host/argv-paths.js";
 import { loadPolicySync, PolicyLoadError } from "../host/load-policy.js";
 import { canonicalPathSync } from "../host/paths.js";
 import { decide } from "../policy/decide.js";
+import { policySummary } from "../policy/summary.js";
 import { HTTP_METHODS, type Operation, type ResolvedPolicy } from "../policy/types.js";
 import { type CliIo, EXIT_USAGE, usageError } from "./io.js";
 
@@ -187,62 +188,6 @@ export function parseOp(text: string, p: ResolvedPolicy, rootFlag?: string): Ope
   }
 }
 
-type Listed = { value: string; origin: string };
-
-export function policySummary(p: ResolvedPolicy) {
-  const l = (xs: readonly Listed[]) => xs.map((x) => ({ value: x.value, origin: x.origin }));
-  const table = (t: Record<string, readonly Listed[]>) =>
-    Object.fromEntries(Object.entries(t).map(([k, v]) => [k, l(v)]));
-  return {
-    file: p.file,
-    chain: p.chain,
-    root: p.root,
-    capabilities: p.capabilities,
-    requires_approval: l(p.requiresApproval),
-    filesystem: {
-      read_allow: l(p.filesystem.readAllow),
-      local_only_read: l(p.filesystem.localOnlyRead),
-      write_allow: l(p.filesystem.writeAllow),
-      delete_allow: l(p.filesystem.deleteAllow),
-      deny: l(p.filesystem.deny),
-    },
-    network: {
-      ...Object.fromEntries(
-        HTTP_METHODS.map((m) => [`http_${m.toLowerCase()}_allow`, l(p.network.allow[m])]),
-      ),
-      local_only_hosts: l(p.network.localOnlyHosts),
-      deny_hosts: l(p.network.denyHosts),
-      deny_ips: l(p.network.denyIps),
-      allow_ports: p.network.allowPorts,
-      timeout_seconds: p.network.timeoutSeconds,
-      max_response_bytes: p.network.maxResponseBytes,
-    },
-    environment: {
-      allow_vars: l(p.environment.allowVars),
-      local_only_vars: l(p.environment.localOnlyVars),
-      deny_vars: l(p.environment.denyVars),
-    },
-    subprocess: {
-      allow_commands: l(p.subprocess.allowCommands),
-      local_only_commands: l(p.subprocess.localOnlyCommands),
-      deny_commands: l(p.subprocess.denyCommands),
-      deny_args: table(p.subprocess.denyArgs),
-      requires_approval_args: table(p.subprocess.requiresApprovalArgs),
-      sandbox: p.subprocess.sandbox,
-    },
-    runtime: {
-      max_seconds: p.runtime.maxSeconds,
-      max_memory_mb: p.runtime.maxMemoryMb,
-      max_callstack_size: p.runtime.maxCallstackSize ?? null,
-      max_output_bytes: p.runtime.maxOutputBytes,
-      max_calls_per_capability: p.runtime.maxCallsPerCapability,
-      max_total_calls: p.runtime.maxTotalCalls ?? null,
-      no_output_after_local_only_read: p.runtime.noOutputAfterLocalOnlyRead,
-    },
-    tools: p.tools,
-  };
-}
-
 function renderPolicy(p: ResolvedPolicy): string {
   const s = policySummary(p);
   const lines: string[] = [];
@@ -255,14 +200,17 @@ function renderPolicy(p: ResolvedPolicy): string {
     for (const [k, v] of Object.entries(obj)) {
       if (Array.isArray(v) && v.length > 0 && typeof v[0] === "object") {
         lines.push(`  ${k}:`);
-        for (const e of v as Listed[]) lines.push(`    ${e.value}   (${e.origin})`);
+        for (const e of v as { value: string; origin: string }[])
+          lines.push(`    ${e.value}   (${e.origin})`);
       } else if (Array.isArray(v) && v.length === 0) lines.push(`  ${k}: (none)`);
       else if (typeof v === "object" && v !== null && !Array.isArray(v)) {
         const entries = Object.entries(v);
         if (entries.length === 0) lines.push(`  ${k}: (none)`);
         for (const [kk, vv] of entries) {
           if (Array.isArray(vv))
-            lines.push(`  ${k}.${kk}: ${(vv as Listed[]).map((e) => `${e.value} (${e.origin})`).join(", ")}`);
+            lines.push(
+              `  ${k}.${kk}: ${(vv as { value: string; origin: string }[]).map((e) => `${e.value} (${e.origin})`).join(", ")}`,
+            );
           else lines.push(`  ${k}.${kk}: ${JSON.stringify(vv)}`);
         }
       } else lines.push(`  ${k}: ${JSON.stringify(v)}`);

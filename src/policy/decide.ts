@@ -299,7 +299,8 @@ export function decideExec(
   // The argv path gate: a path argument must pass the filesystem rules, so an allowed
   // command cannot be pointed at a file the policy protects (`cat ~/.ssh/id_rsa`).
   const base = op.cwd ?? policy.root;
-  if (op.cwd !== undefined) {
+  // The working directory must be readable, or be the root itself (the usual case).
+  if (op.cwd !== undefined && op.cwd !== policy.root) {
     const d = decideFs(policy, "fs.list", op.cwd);
     if (d.decision === "deny") return deny(`${cmd} denied: working directory ${op.cwd}: ${d.reason}`, d.rule);
   }
