@@ -170,7 +170,7 @@ function guardIssues(policy: ResolvedPolicy): ConfigIssue[] {
       if (r) {
         issues.push({
           file: fileLabel,
-          message: `the policy grants access to the audit log ${log} (${ruleName(`filesystem.${key}`, r)}); add ${JSON.stringify(dirname(log) + "/**")} to filesystem.deny or move the log with --audit-log`,
+          message: `the policy grants access to the audit log ${log} (${ruleName(`filesystem.${key}`, r)}); add ${JSON.stringify(`${dirname(log)}/**`)} to filesystem.deny or move the log with --audit-log`,
         });
       }
     }
