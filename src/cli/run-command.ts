@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EXIT_CODES, isAegisError } from "../errors.js";
 import type { ConfirmRequest, RunResult } from "../host/builtin-types.js";
-import { defaultAuditLog, loadPolicySync, PolicyLoadError } from "../host/load-policy.js";
+import { defaultAuditLog, loadPolicy, PolicyLoadError } from "../host/load-policy.js";
 import { Sandbox } from "../host/sandbox.js";
 import { type CliIo, EXIT_USAGE, usageError } from "./io.js";
 
@@ -92,7 +92,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   const policyFile = flags.policy ?? (existsSync(resolve(cwd, "aegis.toml")) ? "aegis.toml" : null);
   let policy;
   try {
-    policy = loadPolicySync(policyFile, {
+    policy = await loadPolicy(policyFile, {
       cwd,
       ...(flags["audit-log"] ? { auditLog: resolve(cwd, flags["audit-log"]) } : {}),
     });

@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AegisError } from "../errors.js";
+import { probeBwrap } from "../jail/probe.js";
 import { ruleName } from "../policy/decide.js";
 import { type ConfigIssue, MAX_POLICY_BYTES } from "../policy/parse.js";
 import { compilePolicy, formatIssue, loadChain, PolicyIssues, type PolicySource } from "../policy/resolve.js";
@@ -91,8 +92,25 @@ export function defaultAuditLog(root: string): string {
   return join(root, ".aegis", "audit.jsonl");
 }
 
+/**
+ * Loads and resolves the policy; when it asks for `subprocess.sandbox = "bwrap"`, also
+ * proves that bubblewrap can jail a process here. If it cannot, the policy does not load:
+ * aegis never runs a subprocess unjailed in place of a jailed one.
+ */
 export async function loadPolicy(file: string | null, options: LoadOptions = {}): Promise<ResolvedPolicy> {
-  return loadPolicySync(file, options);
+  const policy = loadPolicySync(file, options);
+  if (policy.subprocess.sandbox === "bwrap" && !options.skipSandboxProbe) {
+    const probe = await probeBwrap();
+    if (!probe.ok) {
+      throw new PolicyLoadError([
+        {
+          file: policy.file ?? DEFAULT_PRESET,
+          message: `subprocess.sandbox = "bwrap", but ${probe.reason}. Fix: ${probe.fix}`,
+        },
+      ]);
+    }
+  }
+  return policy;
 }
 
 export function loadPolicySync(file: string | null, options: LoadOptions = {}): ResolvedPolicy {

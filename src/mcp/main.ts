@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { isAegisError } from "../errors.js";
-import { defaultAuditLog, loadPolicySync } from "../host/load-policy.js";
+import { defaultAuditLog, loadPolicy } from "../host/load-policy.js";
 import { CONFIRM_MODES, type ConfirmMode, createAegisServer } from "./server.js";
 
 const HELP = `Usage: aegis-mcp [--policy FILE] [--audit-log FILE] [--confirm-mode auto|elicit|auto-allow|auto-deny]
@@ -50,7 +50,7 @@ async function main(): Promise<number> {
   const auditArg = flags["audit-log"] ? resolve(cwd, flags["audit-log"]) : undefined;
   let policy;
   try {
-    policy = loadPolicySync(policyFile, { cwd, ...(auditArg ? { auditLog: auditArg } : {}) });
+    policy = await loadPolicy(policyFile, { cwd, ...(auditArg ? { auditLog: auditArg } : {}) });
   } catch (e) {
     process.stderr.write(
       `aegis-mcp: the policy does not load:\n${isAegisError(e) ? e.message : String(e)}\n`,
