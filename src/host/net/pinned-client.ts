@@ -1,0 +1,191 @@
+/**
+ * HTTP over undici with DNS pinned to checked addresses.
+ *
+ * `resolveTarget` resolves a URL's host once; the policy checks those addresses; `dial`
+ * then connects only to them (TLS server name and certificate check on the original
+ * host). undici never resolves anything itself: the connector is given an address, so a
+ * DNS answer that changes between check and connect (rebinding) is never used.
+ */
+import { isIP } from "node:net";
+import type { ConnectionOptions } from "node:tls";
+import { buildConnector, Pool } from "undici";
+import { AegisError } from "../../errors.js";
+import type { Decision } from "../../policy/types.js";
+import { readCappedBody } from "./read-body.js";
+import { bareHostname, type Resolver, resolveAddresses, systemResolver } from "./resolve.js";
+
+/** A URL with the addresses that were checked for it. Only `resolveTarget` makes one. */
+export interface PinnedTarget {
+  readonly url: URL;
+  readonly addresses: readonly string[];
+}
+
+export interface HttpRequest {
+  method: string;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  /** Shown in error messages instead of the URL (which may be sealed). */
+  display: string;
+}
+
+export interface HttpLimits {
+  /** Total deadline: connect, headers and body. */
+  timeoutMs: number;
+  maxResponseBytes: number;
+  signal?: AbortSignal | undefined;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface PinnedClientOptions {
+  resolver?: Resolver;
+  /** Extra TLS options (tests pass a private `ca`). Server identity is always checked. */
+  tls?: Pick<ConnectionOptions, "ca">;
+  /** Idle pools kept for keep-alive reuse. */
+  maxPools?: number;
+}
+
+const CONNECT_ERRORS = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ETIMEDOUT"]);
+
+export class PinnedHttpClient {
+  readonly #resolver: Resolver;
+  readonly #tls: Pick<ConnectionOptions, "ca">;
+  readonly #maxPools: number;
+  /** Keyed by origin and the exact checked address list: a pooled socket is always to one of them. */
+  readonly #pools = new Map<string, Pool>();
+
+  constructor(options: PinnedClientOptions = {}) {
+    this.#resolver = options.resolver ?? systemResolver;
+    this.#tls = options.tls ?? {};
+    this.#maxPools = options.maxPools ?? 64;
+  }
+
+  async resolveTarget(url: URL): Promise<PinnedTarget> {
+    const addresses = await resolveAddresses(url.hostname, this.#resolver);
+    return Object.freeze({ url: new URL(url.href), addresses: Object.freeze(addresses) });
+  }
+
+  /** Resolve once, let `check` decide on every address, then dial only those addresses. */
+  async request(
+    url: URL,
+    request: HttpRequest,
+    limits: HttpLimits,
+    check: (addresses: readonly string[]) => Decision | Promise<Decision>,
+  ): Promise<HttpResponse> {
+    const target = await this.resolveTarget(url);
+    const decision = await check(target.addresses);
+    if (decision.decision === "deny") throw new AegisError("policy_violation", decision.reason);
+    return this.dial(target, request, limits);
+  }
+
+  /**
+   * Sends one request to `target`'s checked addresses. Redirects are returned as they
+   * are (undici's `request` never follows them). Throws AegisError: `runtime_limit` for
+   * the deadline or the size cap, `io_error` for transport failures.
+   */
+  async dial(target: PinnedTarget, request: HttpRequest, limits: HttpLimits): Promise<HttpResponse> {
+    const deadline = AbortSignal.timeout(Math.max(1, limits.timeoutMs));
+    const signal = limits.signal ? AbortSignal.any([limits.signal, deadline]) : deadline;
+    const { url } = target;
+    try {
+      if (signal.aborted) throw signal.reason;
+      const response = await this.#pool(target).request({
+        path: `${url.pathname}${url.search}`,
+        method: request.method as "GET",
+        headers: request.headers,
+        body: request.body ?? null,
+        signal,
+      });
+      const body = await readCappedBody(
+        response.headers,
+        response.body,
+        limits.maxResponseBytes,
+        request.display,
+      );
+      return { status: response.statusCode, headers: flattenHeaders(response.headers), body };
+    } catch (e) {
+      if (e instanceof AegisError) throw e;
+      if (limits.signal?.aborted) {
+        throw new AegisError("runtime_limit", `${request.display}: aborted because the run ended`, {
+          cause: e,
+        });
+      }
+      if (deadline.aborted) {
+        const s = limits.timeoutMs / 1000;
+        throw new AegisError(
+          "runtime_limit",
+          `${request.display}: no complete response within network.timeout_seconds = ${s} (connect, headers and body together)`,
+          { cause: e },
+        );
+      }
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = e instanceof Error ? e.message : String(e);
+      throw new AegisError("io_error", `${request.display}: ${code ? `${code}: ` : ""}${why}`, { cause: e });
+    }
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(pools.map((p) => p.close().catch(() => p.destroy())));
+  }
+
+  #pool(target: PinnedTarget): Pool {
+    const key = `${target.url.origin}|${target.addresses.join(",")}`;
+    let pool = this.#pools.get(key);
+    if (pool) {
+      // Most recently used last, so eviction drops the oldest.
+      this.#pools.delete(key);
+      this.#pools.set(key, pool);
+      return pool;
+    }
+    pool = new Pool(target.url.origin, {
+      connect: pinnedConnector(target, this.#tls),
+      keepAliveTimeout: 4_000,
+    });
+    this.#pools.set(key, pool);
+    while (this.#pools.size > this.#maxPools) {
+      const [oldKey, oldPool] = this.#pools.entries().next().value as [string, Pool];
+      this.#pools.delete(oldKey);
+      void oldPool.close().catch(() => oldPool.destroy());
+    }
+    return pool;
+  }
+}
+
+/**
+ * An undici connector that ignores the origin's name and dials the checked addresses in
+ * order (the next one only when a connection cannot be made at all). TLS still sends the
+ * original host as SNI and verifies the certificate against it.
+ */
+function pinnedConnector(target: PinnedTarget, tls: Pick<ConnectionOptions, "ca">): buildConnector.connector {
+  const base = buildConnector({ ...tls, rejectUnauthorized: true, timeout: 10_000 });
+  const host = bareHostname(target.url.hostname);
+  // SNI must not carry an IP literal; Node then checks the certificate against the address.
+  const servername = isIP(host) === 0 ? host : undefined;
+  return (options, callback) => {
+    const attempt = (i: number): void => {
+      const address = target.addresses[i]!;
+      base({ ...options, hostname: address, ...(servername ? { servername } : {}) }, (err, socket) => {
+        const code = (err as NodeJS.ErrnoException | null)?.code;
+        if (err && code && CONNECT_ERRORS.has(code) && i + 1 < target.addresses.length) attempt(i + 1);
+        else if (err) callback(err, null);
+        else callback(null, socket!);
+      });
+    };
+    attempt(0);
+  };
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return out;
+}

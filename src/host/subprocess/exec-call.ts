@@ -1,0 +1,199 @@
+/**
+ * One gated `subprocess.exec`:
+ *
+ *   canonical cwd and argv paths → decision (command rules, deny_args, argv path gate,
+ *   cwd readable) → sealed-flow and environment rules → gate → resolve the executable in
+ *   the policy's PATH → build the child environment → run (jailed when the policy says
+ *   so; never unjailed instead) → seal a local-only command's output.
+ */
+import { AegisError } from "../../errors.js";
+import { buildBwrapArgs, type FsView, JailSetupError } from "../../jail/bwrap-args.js";
+import type { ProbeResult } from "../../jail/probe.js";
+import { runProcess } from "../../jail/spawn.js";
+import { decide } from "../../policy/decide.js";
+import type { Decision, Operation } from "../../policy/types.js";
+import { argvPathArgs } from "../argv-paths.js";
+import { type HostValue, isSealedRef, type RunContext } from "../builtin-types.js";
+import { gate } from "../gate.js";
+import { refuse } from "../net/refuse.js";
+import { canonicalPath } from "../paths.js";
+import { buildChildEnv, childPath, scriptEnvProblem } from "./child-env.js";
+import type { ExecArgs, MaybeSealed } from "./exec-args.js";
+import { resolveExecutable } from "./resolve-command.js";
+
+type ExecOp = Extract<Operation, { kind: "subprocess.exec" }>;
+
+export interface ExecDeps {
+  probe: () => Promise<ProbeResult>;
+  fs: FsView;
+  blankFile: () => Promise<string>;
+}
+
+const CAP = "subprocess.exec";
+
+function safeDecide(ctx: RunContext, op: Operation): Decision {
+  try {
+    return decide(ctx.policy, op);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      decision: "deny",
+      reason: `internal error while deciding (${why}); denied`,
+      rule: "fail-closed",
+      sealed: false,
+    };
+  }
+}
+
+export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps): Promise<HostValue> {
+  const policy = ctx.policy;
+  const reveal = (v: MaybeSealed) => (typeof v === "string" ? v : ctx.sealed.reveal(v));
+  const argv = args.argv.map(reveal);
+  const shown = args.argv.map((v) => (isSealedRef(v) ? `[sealed ${v.label}]` : v));
+  const target = shown.join(" ");
+  const name = `${CAP} ${shown[0]}`;
+  const base = { root: policy.root, home: policy.home };
+
+  let cwd: string;
+  let pathArgs: Record<string, string>;
+  try {
+    cwd = await canonicalPath(args.cwd ?? policy.root, base);
+    pathArgs = argv.some((a) => a.includes("\0")) ? {} : argvPathArgs(argv, { ...base, cwd });
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return refuse(ctx, CAP, target, "invalid-path", `${name} refused: ${why}`);
+  }
+  const op: ExecOp = { kind: "subprocess.exec", argv, cwd, pathArgs };
+  const call = { op, target, argv: shown };
+  const byRules = safeDecide(ctx, op);
+  if (byRules.decision === "deny") {
+    // Audited by the gate with the rule's own reason.
+    return (
+      await gate(ctx, call, async () => {
+        throw new AegisError("policy_violation", byRules.reason);
+      })
+    ).value;
+  }
+
+  const sealedChild = byRules.sealed;
+  const carriesSealed =
+    args.argv.some(isSealedRef) || args.env.some(([, v]) => isSealedRef(v)) || isSealedRef(args.stdin);
+  if (carriesSealed && !sealedChild) {
+    await refuse(
+      ctx,
+      CAP,
+      target,
+      "sealed-flow",
+      `${name} refused: sealed value cannot flow to ${shown[0]}; only subprocess.local_only_commands may receive sealed values`,
+    );
+  }
+  const envProblem = scriptEnvProblem(policy, args.env, sealedChild);
+  if (envProblem)
+    await refuse(ctx, CAP, target, envProblem.rule, `${name} refused: env ${envProblem.reason}`);
+  if (policy.runtime.noOutputAfterLocalOnlyRead && ctx.localOnlyRead && !sealedChild) {
+    await refuse(
+      ctx,
+      CAP,
+      target,
+      "runtime.no_output_after_local_only_read",
+      `${name} refused: a local-only value was read in this run and runtime.no_output_after_local_only_read is set`,
+    );
+  }
+
+  const path = childPath(policy, ctx.env);
+  const executable = await resolveExecutable(argv[0]!, path, cwd);
+  const jailed = policy.subprocess.sandbox === "bwrap";
+  const timeoutSeconds = Math.min(
+    args.timeoutSeconds ?? policy.runtime.maxSeconds,
+    policy.runtime.maxSeconds,
+  );
+  const detail = { cwd, executable: executable ?? null, jailed };
+
+  const { value } = await gate(
+    ctx,
+    { ...call, detail },
+    async (decision) => {
+      if (carriesSealed && !decision.sealed) {
+        throw new AegisError("policy_violation", `${name} refused: sealed value cannot flow to ${shown[0]}`);
+      }
+      if (!executable) {
+        const where = argv[0]!.includes("/")
+          ? `${argv[0]} is not an executable file`
+          : `no executable ${argv[0]} in PATH ${path}`;
+        throw new AegisError("io_error", `${name}: ${where}`);
+      }
+      const { env, localOnlyValues } = buildChildEnv(policy, ctx.env, args.env, decision.sealed, (r) =>
+        ctx.sealed.reveal(r),
+      );
+      for (const v of localOnlyValues) ctx.redactor.add(v);
+      const bad = Object.entries(env).find(([, v]) => v.includes("\0"));
+      if (bad) throw new AegisError("script_error", `${name}: env ${bad[0]} contains a NUL byte`);
+      const jail = jailed ? await jailFor(deps, ctx, name, executable, argv, cwd, env) : undefined;
+      const result = await runProcess({
+        file: executable,
+        args: argv.slice(1),
+        argv0: argv[0]!,
+        cwd,
+        env,
+        stdin: args.stdin === undefined ? "" : reveal(args.stdin),
+        timeoutMs: timeoutSeconds * 1000,
+        maxOutputBytes: policy.runtime.maxOutputBytes,
+        signal: ctx.signal,
+        display: name,
+        ...(jail ? { jail } : {}),
+      });
+      const out: { [key: string]: HostValue } = { code: result.code };
+      if (result.signal !== null) out.signal = result.signal;
+      if (decision.sealed) {
+        // A local-only command may print what it was given (its env, a sealed argument):
+        // its output is sealed and its bytes join the redactor.
+        for (const text of [result.stdout, result.stderr]) if (text !== "") ctx.redactor.add(text);
+        out.stdout = ctx.sealed.seal(`${shown[0]} stdout`, result.stdout);
+        out.stderr = ctx.sealed.seal(`${shown[0]} stderr`, result.stderr);
+      } else {
+        out.stdout = result.stdout;
+        out.stderr = result.stderr;
+      }
+      return out as HostValue;
+    },
+    (v) => {
+      const r = v as { code?: HostValue; signal?: HostValue };
+      return { code: r.code ?? null, ...(r.signal ? { signal: r.signal } : {}) };
+    },
+  );
+  return value;
+}
+
+async function jailFor(
+  deps: ExecDeps,
+  ctx: RunContext,
+  name: string,
+  executable: string,
+  argv: string[],
+  cwd: string,
+  env: Record<string, string>,
+): Promise<{ bwrapPath: string; options: string[] }> {
+  const probe = await deps.probe();
+  if (!probe.ok) {
+    // Never run unjailed instead: the policy asked for the jail.
+    throw new AegisError(
+      "io_error",
+      `${name}: subprocess.sandbox = "bwrap" but ${probe.reason}; fix: ${probe.fix}`,
+    );
+  }
+  try {
+    const plan = await buildBwrapArgs({
+      policy: ctx.policy,
+      command: [executable, ...argv.slice(1)],
+      cwd,
+      env,
+      fs: deps.fs,
+      blankFile: await deps.blankFile(),
+    });
+    return { bwrapPath: probe.bwrapPath, options: plan.options };
+  } catch (e) {
+    if (e instanceof JailSetupError)
+      throw new AegisError("io_error", `${name}: cannot set up the jail: ${e.message}`, { cause: e });
+    throw e;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The one module that starts processes. A child runs detached in its own process group
+ * (never through a shell), with a deadline and per-stream output caps; on timeout, cap,
+ * or abort, the whole group is SIGKILLed. When the child exits, whatever it left in its
+ * group is killed too, so nothing it started outlives the call.
+ *
+ * Jailed, the child is `bwrap` with the jail options passed on a pipe (`--args 3`), so
+ * environment values given to the jail never appear on a command line (`/proc/PID/cmdline`
+ * is readable by every local user).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { AegisError } from "../errors.js";
+
+export interface ProcessRequest {
+  /** Absolute path of the executable (resolved by the caller; never looked up here). */
+  file: string;
+  args: readonly string[];
+  /** argv[0] as the child sees it (unjailed only). */
+  argv0?: string;
+  cwd: string;
+  env: Readonly<Record<string, string>>;
+  stdin?: string;
+  timeoutMs: number;
+  /** Per stream (stdout, stderr). */
+  maxOutputBytes: number;
+  signal?: AbortSignal;
+  /** Shown in error messages. */
+  display: string;
+  /** Run inside bubblewrap with these options (see bwrap-args.ts). */
+  jail?: { bwrapPath: string; options: readonly string[] };
+}
+
+export interface ProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** After the child exits, how long its pipes may stay open (held by an escaped grandchild). */
+const DRAIN_GRACE_MS = 200;
+
+function start(req: ProcessRequest): ChildProcess {
+  if (req.jail) {
+    const child = spawn(req.jail.bwrapPath, ["--args", "3", "--", req.file, ...req.args], {
+      cwd: req.cwd,
+      env: {},
+      detached: true,
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+    });
+    const argsPipe = child.stdio[3] as NodeJS.WritableStream | null;
+    if (argsPipe) {
+      argsPipe.on("error", () => undefined);
+      argsPipe.end(Buffer.from(req.jail.options.map((o) => `${o}\0`).join(""), "utf8"));
+    }
+    return child;
+  }
+  return spawn(req.file, [...req.args], {
+    cwd: req.cwd,
+    env: { ...req.env },
+    argv0: req.argv0 ?? req.file,
+    detached: true,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    if (req.signal?.aborted) {
+      reject(new AegisError("runtime_limit", `${req.display}: not started, the run has ended`));
+      return;
+    }
+    let child: ChildProcess;
+    try {
+      child = start(req);
+    } catch (e) {
+      reject(
+        new AegisError("io_error", `${req.display}: could not start (${(e as Error).message})`, { cause: e }),
+      );
+      return;
+    }
+    let failure: AegisError | undefined;
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    let settled = false;
+    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[], stdoutBytes: 0, stderrBytes: 0 };
+
+    const fail = (err: AegisError): void => {
+      failure ??= err;
+      killGroup(child);
+    };
+    const timer = setTimeout(() => {
+      fail(
+        new AegisError(
+          "runtime_limit",
+          `${req.display}: did not finish within ${req.timeoutMs / 1000} s; its process group was killed`,
+        ),
+      );
+    }, req.timeoutMs);
+    const onAbort = () =>
+      fail(new AegisError("runtime_limit", `${req.display}: killed because the run ended`));
+    req.signal?.addEventListener("abort", onAbort, { once: true });
+    let drainTimer: NodeJS.Timeout | undefined;
+
+    const finish = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      clearTimeout(drainTimer);
+      req.signal?.removeEventListener("abort", onAbort);
+      killGroup(child);
+      if (failure) {
+        reject(failure);
+        return;
+      }
+      resolve({
+        code: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        stdout: Buffer.concat(out.stdout).toString("utf8"),
+        stderr: Buffer.concat(out.stderr).toString("utf8"),
+      });
+    };
+
+    for (const name of ["stdout", "stderr"] as const) {
+      const stream = child[name];
+      stream?.on("data", (chunk: Buffer) => {
+        const key = name === "stdout" ? "stdoutBytes" : "stderrBytes";
+        out[key] += chunk.length;
+        if (out[key] > req.maxOutputBytes) {
+          fail(
+            new AegisError(
+              "runtime_limit",
+              `${req.display}: ${name} passed ${req.maxOutputBytes} bytes (runtime.max_output_bytes); the process group was killed. ` +
+                "Ask for less output (a narrower path, a count, a limit flag)",
+            ),
+          );
+          return;
+        }
+        if (!failure) out[name].push(chunk);
+      });
+      stream?.on("error", () => undefined);
+    }
+    child.stdin?.on("error", () => undefined);
+    child.stdin?.end(req.stdin ?? "");
+
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      // Spawn failures (ENOENT, EACCES) come here without an exit.
+      if (child.pid === undefined) {
+        failure ??= new AegisError("io_error", `${req.display}: could not start (${e.code ?? e.message})`, {
+          cause: e,
+        });
+        finish();
+      }
+    });
+    child.on("exit", (code, signal) => {
+      exit = { code, signal };
+      // Whatever the child left running in its group dies with it.
+      killGroup(child);
+      // A process that left the group (setsid) could hold the pipes open forever.
+      drainTimer = setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        finish();
+      }, DRAIN_GRACE_MS);
+    });
+    child.on("close", finish);
+  });
+}
