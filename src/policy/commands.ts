@@ -37,13 +37,16 @@ function tokenMatches(tok: string, arg: string): boolean {
 }
 
 /**
- * An argument pattern (`"push --force"`) matches when the joined arguments contain it,
- * or when its words appear in order among the arguments (`push origin --force`).
+ * An argument pattern (`"push --force"`) matches when its words appear in order among
+ * the arguments (`push origin --force`), each word matching a whole argument or an
+ * option form of it; a phrase also matches when the joined arguments contain it.
  */
 export function matchCommandArgs(args: string[], pattern: string): boolean {
-  if (args.join(" ").includes(pattern)) return true;
   const tokens = pattern.trim().split(/\s+/).filter(Boolean);
   if (tokens.length === 0) return false;
+  // A one-word pattern is matched against whole arguments (with the option forms above),
+  // so `owner` does not deny `owner.test.js`; a phrase also matches the joined text.
+  if (tokens.length > 1 && args.join(" ").includes(pattern)) return true;
   let i = 0;
   for (const arg of args) {
     if (tokenMatches(tokens[i]!, arg)) i++;

@@ -80,12 +80,30 @@ test("starterPolicy accepts an alias", () => {
 
 /** Commands each language's template must deny: its publish step. */
 const PUBLISH: Record<Language, string[][]> = {
-  python: [["python3", "-m", "twine", "upload", "dist/x.whl"], ["twine", "upload", "dist/x.whl"]],
-  node: [["npm", "publish"], ["npm", "publish", "--access", "public"]],
-  ruby: [["gem", "push", "x.gem"], ["rake", "release"]],
-  rust: [["cargo", "publish"], ["cargo", "--config", "build.rustc-wrapper=x", "build"]],
-  go: [["go", "env", "-w", "GOFLAGS=-toolexec=x"], ["go", "test", "-exec", "x"]],
-  java: [["mvn", "deploy"], ["gradle", "publish"]],
+  python: [
+    ["python3", "-m", "twine", "upload", "dist/x.whl"],
+    ["twine", "upload", "dist/x.whl"],
+  ],
+  node: [
+    ["npm", "publish"],
+    ["npm", "publish", "--access", "public"],
+  ],
+  ruby: [
+    ["gem", "push", "x.gem"],
+    ["rake", "release"],
+  ],
+  rust: [
+    ["cargo", "publish"],
+    ["cargo", "--config", "build.rustc-wrapper=x", "build"],
+  ],
+  go: [
+    ["go", "env", "-w", "GOFLAGS=-toolexec=x"],
+    ["go", "test", "-exec", "x"],
+  ],
+  java: [
+    ["mvn", "deploy"],
+    ["gradle", "publish"],
+  ],
   dotnet: [["dotnet", "nuget", "push", "x.nupkg"]],
 };
 
@@ -123,7 +141,14 @@ for (const lang of LANGUAGES) {
     test("parses as TOML with only policy.md keys and the expected shape", () => {
       const doc = parse(text) as Record<string, Record<string, unknown>>;
       assert.equal(doc.inherits, "secure-defaults");
-      assert.deepEqual(Object.keys(doc).sort(), ["environment", "filesystem", "inherits", "network", "runtime", "subprocess"]);
+      assert.deepEqual(Object.keys(doc).sort(), [
+        "environment",
+        "filesystem",
+        "inherits",
+        "network",
+        "runtime",
+        "subprocess",
+      ]);
       for (const key of Object.keys(doc.filesystem!)) {
         assert.ok(["read_allow", "write_allow", "delete_allow", "deny"].includes(key), key);
       }
@@ -140,7 +165,14 @@ for (const lang of LANGUAGES) {
     test("loads and validates with loadPolicy", async () => {
       const { policy } = await load(lang);
       assert.equal(policy.runtime.maxSeconds, 60);
-      for (const cap of ["fs.read", "fs.write", "fs.delete", "net.http_get", "env.read", "subprocess.exec"] as const) {
+      for (const cap of [
+        "fs.read",
+        "fs.write",
+        "fs.delete",
+        "net.http_get",
+        "env.read",
+        "subprocess.exec",
+      ] as const) {
         assert.ok(policy.capabilities.includes(cap), cap);
       }
       assert.ok(!policy.capabilities.includes("net.http_post"));

@@ -49,8 +49,10 @@ const refused: Array<[string, RegExp]> = [
   ['echo "$(id)"', /command substitution .*inside double quotes/],
   ['echo "`id`"', /backticks\) inside double quotes/],
   ['echo "$HOME"', /parameter expansion .*inside double quotes/],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell or script source text, not a template
   ['echo "${HOME}"', /parameter expansion \$\{/],
   ["echo $HOME", /parameter expansion/],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell or script source text, not a template
   ["echo ${HOME}", /parameter expansion \$\{/],
   ["echo $((1+2))", /arithmetic expansion/],
   ["echo $'\\x41'", /\$-quoting/],

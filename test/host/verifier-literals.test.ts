@@ -41,7 +41,10 @@ describe("verifier: literal targets, with a fake decide", () => {
     const { issues, ops } = run('const s = await fs.read(".env");');
     assert.deepEqual(ops, [{ kind: "fs.read", path: "/w/proj/.env" }]);
     assert.equal(issues.length, 1);
-    assert.equal(issues[0]!.message, 'fs.read(".env") is denied by the policy: fake deny of fs.read (rule: fake.rule)');
+    assert.equal(
+      issues[0]!.message,
+      'fs.read(".env") is denied by the policy: fake deny of fs.read (rule: fake.rule)',
+    );
     assert.deepEqual([issues[0]!.line, issues[0]!.column], [1, 25]);
   });
 
@@ -69,7 +72,10 @@ describe("verifier: literal targets, with a fake decide", () => {
   });
 
   test("~user paths, variables and templates with substitutions are not guessed", () => {
-    const { issues, ops } = run('const n = "x";\nawait fs.read("~root/.bashrc");\nawait fs.read(n);\nawait fs.read(`${n}.txt`);');
+    const { issues, ops } = run(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shell or script source text, not a template
+      'const n = "x";\nawait fs.read("~root/.bashrc");\nawait fs.read(n);\nawait fs.read(`${n}.txt`);',
+    );
     assert.deepEqual(ops, []);
     assert.deepEqual(issues, []);
   });
@@ -83,7 +89,10 @@ describe("verifier: literal targets, with a fake decide", () => {
       { kind: "net.http", method: "POST", url: "https://evil.example/" },
     ]);
     assert.equal(issues.length, 2);
-    assert.match(issues[0]!.message, /^net\.httpGet\("http:\/\/169\.254\.169\.254\/latest\/meta-data"\) is denied/);
+    assert.match(
+      issues[0]!.message,
+      /^net\.httpGet\("http:\/\/169\.254\.169\.254\/latest\/meta-data"\) is denied/,
+    );
   });
 
   test("env.read of a denied variable is rejected", () => {
@@ -93,7 +102,9 @@ describe("verifier: literal targets, with a fake decide", () => {
   });
 
   test("subprocess.exec with a literal argv (and a literal cwd) is decided", () => {
-    const { issues, ops } = run('await subprocess.exec(["bash", "-c", "x"]);\nawait subprocess.exec(["make"], { cwd: "sub", stdin: "" });');
+    const { issues, ops } = run(
+      'await subprocess.exec(["bash", "-c", "x"]);\nawait subprocess.exec(["make"], { cwd: "sub", stdin: "" });',
+    );
     assert.deepEqual(ops, [
       { kind: "subprocess.exec", argv: ["bash", "-c", "x"] },
       { kind: "subprocess.exec", argv: ["make"], cwd: "/w/proj/sub" },
@@ -141,7 +152,9 @@ describe("verifier: literal targets, with a fake decide", () => {
   });
 
   test("const aliases of builtins are followed", () => {
-    const { ops } = run('const { read } = fs;\nconst get = net.httpGet;\nawait read(".env");\nawait get("http://10.0.0.1/");');
+    const { ops } = run(
+      'const { read } = fs;\nconst get = net.httpGet;\nawait read(".env");\nawait get("http://10.0.0.1/");',
+    );
     assert.deepEqual(ops, [
       { kind: "fs.read", path: "/w/proj/.env" },
       { kind: "net.http", method: "GET", url: "http://10.0.0.1/" },
@@ -188,7 +201,10 @@ describe("verifier: literal targets against a real policy", () => {
   test("fs.read('.env') is rejected by the inherited deny even though read_allow lists it", () => {
     const issues = verify('const s = await fs.read(".env");');
     assert.equal(issues.length, 1);
-    assert.match(issues[0]!.message, /^fs\.read\("\.env"\) is denied by the policy: .*filesystem\.deny "\.env" \(secure-defaults\)/);
+    assert.match(
+      issues[0]!.message,
+      /^fs\.read\("\.env"\) is denied by the policy: .*filesystem\.deny "\.env" \(secure-defaults\)/,
+    );
     assert.match(issues[0]!.message, /\(rule: filesystem\.deny "\.env" \(secure-defaults\)\)$/);
   });
 
@@ -205,7 +221,10 @@ describe("verifier: literal targets against a real policy", () => {
     const cases: Array<[string, RegExp]> = [
       ['await fs.read("~/.ssh/id_rsa");', /filesystem\.deny "~\/\.ssh\/\*\*"/],
       ['await fs.read("notes.txt");', /default deny \(filesystem\.read_allow\)/],
-      ['await net.httpGet("http://169.254.169.254/latest/meta-data/");', /network\.deny_ips "169\.254\.0\.0\/16"/],
+      [
+        'await net.httpGet("http://169.254.169.254/latest/meta-data/");',
+        /network\.deny_ips "169\.254\.0\.0\/16"/,
+      ],
       ['await net.httpGet("https://evil.example.com/");', /default deny \(network\.http_get_allow\)/],
       ['await env.read("AWS_SECRET_ACCESS_KEY");', /environment\.deny_vars "AWS_SECRET_ACCESS_KEY"/],
       ['await subprocess.exec(["bash", "-c", "id"]);', /subprocess\.deny_commands "bash"/],
@@ -221,7 +240,9 @@ describe("verifier: literal targets against a real policy", () => {
   });
 
   test("capabilities the real policy does not grant are rejected by name", () => {
-    const issues = verify('await fs.write("src/x.py", "y");\nawait net.httpPost("https://api.github.com/", "{}");');
+    const issues = verify(
+      'await fs.write("src/x.py", "y");\nawait net.httpPost("https://api.github.com/", "{}");',
+    );
     assert.deepEqual(
       issues.map((i) => i.message.split(" ")[0]),
       ["fs.write", "net.httpPost"],

@@ -33,11 +33,15 @@ describe("verifier: parsing", () => {
   });
 
   test("top-level await and export default are accepted", () => {
-    assertAccepted('const src = await fs.read("src/app.py");\nexport default { lines: src.split("\\n").length };');
+    assertAccepted(
+      'const src = await fs.read("src/app.py");\nexport default { lines: src.split("\\n").length };',
+    );
   });
 
   test("plain JavaScript without builtins is accepted", () => {
-    assertAccepted("const xs = [1, 2, 3].map((x) => x * 2);\nclass A { #p = 1; get p() { return this.#p; } }\nexport default xs;");
+    assertAccepted(
+      "const xs = [1, 2, 3].map((x) => x * 2);\nclass A { #p = 1; get p() { return this.#p; } }\nexport default xs;",
+    );
   });
 
   test("a module-level return is a syntax error", () => {
@@ -51,7 +55,10 @@ describe("verifier: capabilities the policy never grants", () => {
   });
 
   test("fs.write is rejected at the member expression, naming the policy key", () => {
-    const issue = assertOneIssue('const x = 1;\n  await fs.write("out.txt", "x");', /^fs\.write is not granted/);
+    const issue = assertOneIssue(
+      'const x = 1;\n  await fs.write("out.txt", "x");',
+      /^fs\.write is not granted/,
+    );
     assert.deepEqual([issue.line, issue.column], [2, 9]);
     assert.match(issue.message, /write_allow/);
     assert.match(issue.hint ?? "", /operator/);
@@ -63,7 +70,10 @@ describe("verifier: capabilities the policy never grants", () => {
 
   test("net.httpPost is rejected while net.httpGet is granted", () => {
     assertAccepted('await net.httpGet("https://api.github.com/");');
-    assertOneIssue('await net.httpPost("https://api.github.com/", "{}");', /net\.httpPost is not granted.*http_post_allow/);
+    assertOneIssue(
+      'await net.httpPost("https://api.github.com/", "{}");',
+      /net\.httpPost is not granted.*http_post_allow/,
+    );
   });
 
   test("snake-case aliases map to the same capabilities", () => {
@@ -89,7 +99,10 @@ describe("verifier: capabilities the policy never grants", () => {
   });
 
   test("dynamic access is rejected only on a namespace that grants nothing", () => {
-    assertOneIssue("const name = 'exec';\nsubprocess[name]([]);", /dynamic access to subprocess.*grants no subprocess capability/);
+    assertOneIssue(
+      "const name = 'exec';\nsubprocess[name]([]);",
+      /dynamic access to subprocess.*grants no subprocess capability/,
+    );
     assertAccepted("const name = 'read';\nawait fs[name]('a');");
   });
 
@@ -174,7 +187,10 @@ describe("verifier: module loading and host internals", () => {
 
   test("a name declared anywhere up the scope chain shadows the global; a sibling scope does not", () => {
     assertAccepted("function outer() { var os = 1; return () => { { return os; } }; }");
-    assertOneIssue("function a() { const os = 1; return os; }\nfunction b() { return os.cpus(); }", /os does not exist/);
+    assertOneIssue(
+      "function a() { const os = 1; return os; }\nfunction b() { return os.cpus(); }",
+      /os does not exist/,
+    );
     assertAccepted("if (true) { var process = 1; }\nprocess;");
     assertOneIssue("{ let process = 1; }\nprocess.exit();", /process does not exist/);
   });

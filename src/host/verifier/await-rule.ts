@@ -132,7 +132,7 @@ function checkStored(ctx: VerifyContext, call: ac.CallExpression, info: BuiltinI
   ctx.report(
     call,
     `${binding.name} holds the promise returned by ${info.name}(...), not its result, and is used at ${at.line}:${at.column} without await`,
-    `add await: const ${binding.name} = await ${info.name}(...)`,
+    `add await: ${binding.kind} ${binding.name} = await ${info.name}(...)`,
   );
 }
 
