@@ -215,6 +215,18 @@ const write: Builtin = async (args, ctx) => {
         }
         bytes = ctx.sealed.reveal(content);
       } else bytes = content;
+      // runtime.no_output_after_local_only_read: once a secret was read, nothing may leave
+      // the run except into local-only files.
+      if (
+        ctx.policy.runtime.noOutputAfterLocalOnlyRead &&
+        ctx.localOnlyRead &&
+        !isLocalOnlyPath(ctx.policy, path)
+      ) {
+        throw new AegisError(
+          "policy_violation",
+          `fs.write refused: a local-only value was read in this run and runtime.no_output_after_local_only_read is set`,
+        );
+      }
       makeParents(ctx, path);
       // No O_TRUNC at open: the hard-link check must happen before any byte changes.
       const fd = openChecked(path, constants.O_WRONLY | constants.O_CREAT, "fs.write");

@@ -101,7 +101,7 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   }
 
   const path = childPath(policy, ctx.env);
-  const executable = await resolveExecutable(argv[0]!, path, cwd);
+  const executable = resolveExecutable(argv[0]!, path, cwd);
   const jailed = policy.subprocess.sandbox === "bwrap";
   const timeoutSeconds = Math.min(
     args.timeoutSeconds ?? policy.runtime.maxSeconds,

@@ -41,7 +41,7 @@ describe("net builtins under a real policy", () => {
     internal = await startHttp("127.0.0.2");
     pd = await policyFromToml(`
 [network]
-http_get_allow   = ["api.test", "evil.test", "mixed.test", "rebind.test", "127.0.0.2"]
+http_get_allow   = ["api.test", "evil.test", "mixed.test", "rebind.test", "nx.test", "127.0.0.2"]
 http_post_allow  = ["api.test"]
 local_only_hosts = ["vault.test"]
 deny_ips         = ["127.0.0.2"]
@@ -271,6 +271,59 @@ max_response_bytes = 1024
       assert.ok(!run.visible().includes(SECRET));
       await client.close();
     });
+  });
+
+  it("audits a name that does not resolve as an errored attempt (io_error)", async () => {
+    const run = fresh();
+    const e = await rejection(call("net.httpGet", [`http://nx.test:${api.port}/`], run));
+    assert.equal(e.kind, "io_error");
+    assert.match(e.message, /could not resolve nx\.test \(ENOTFOUND\)/);
+    assert.equal(run.audit.at(-1)?.status, "errored");
+    await client.close();
+  });
+
+  it("refuses a header value that would split the request (CR/LF) before sending", async () => {
+    const run = fresh();
+    const requests = api.requests.length;
+    const e = await rejection(
+      call(
+        "net.httpGet",
+        [`http://api.test:${api.port}/`, { headers: { "x-a": "1\r\nX-Injected: 1" } }],
+        run,
+      ),
+    );
+    assert.equal(e.kind, "script_error");
+    assert.equal(api.requests.length, requests);
+    await client.close();
+  });
+
+  it("refuses outbound requests after a local-only read when no_output_after_local_only_read is set", async () => {
+    const strict = await policyFromToml(`
+[network]
+http_get_allow   = ["api.test"]
+local_only_hosts = ["vault.test"]
+allow_ports      = [${api.port}]
+[runtime]
+no_output_after_local_only_read = true
+`);
+    try {
+      fresh();
+      const run = makeRun(strict.policy);
+      run.ctx.localOnlyRead = true;
+      const requests = api.requests.length;
+      const e = await rejection(net["net.httpGet"]!([`http://api.test:${api.port}/`], run.ctx));
+      assert.equal(e.kind, "policy_violation");
+      assert.match(e.message, /no_output_after_local_only_read/);
+      assert.equal(api.requests.length, requests);
+      const r = (await net["net.httpGet"]!([`http://vault.test:${api.port}/`], run.ctx)) as Record<
+        string,
+        HostValue
+      >;
+      assert.ok(isSealedRef(r.body), "a local-only host is still reachable: its answer stays sealed");
+    } finally {
+      strict.cleanup();
+      await client.close();
+    }
   });
 
   it("does not start a request after the run has ended", async () => {

@@ -233,6 +233,29 @@ allow_commands = ["env"]
     assert.match(e.message, /\["git","status"\]/);
   });
 
+  it("refuses a normal command after a local-only read when no_output_after_local_only_read is set", async () => {
+    const strict = await policyFromToml(`
+[filesystem]
+read_allow = ["*"]
+deny       = [".aegis/**"]
+[subprocess]
+allow_commands = ["touch"]
+[runtime]
+no_output_after_local_only_read = true
+`);
+    try {
+      const r = makeRun(strict.policy, {});
+      r.ctx.localOnlyRead = true;
+      const marker = join(strict.dir, "after-secret");
+      const e = await rejection(exec([["touch", marker]], r.ctx));
+      assert.equal(e.kind, "policy_violation");
+      assert.match(e.message, /no_output_after_local_only_read/);
+      assert.equal(existsSync(marker), false);
+    } finally {
+      strict.cleanup();
+    }
+  });
+
   it("does not start after the run has ended", async () => {
     const r = run();
     r.controller.abort();
