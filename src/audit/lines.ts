@@ -1,14 +1,19 @@
 /**
  * Splits a file into lines as exact bytes (newline = 0x0A only; a `\r` stays part of the line,
- * because the chain hashes the bytes). Streams the file: memory stays within one read chunk
- * plus one line of at most `maxLineBytes`; a longer line is hashed incrementally and handed
+ * because the chain hashes the bytes). Streams the file through one reused read buffer, so
+ * memory stays within that buffer plus one line of at most `maxLineBytes`, without garbage
+ * piling up between collections (a read stream allocates a new chunk per read: measured up
+ * to 70 MB of RSS growth on a 160 MB log). A longer line is hashed incrementally and handed
  * over without its bytes.
  */
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 
 export interface Line {
-  /** The bytes without the newline; undefined when the line is longer than `maxLineBytes`. */
+  /**
+   * The bytes without the newline; undefined when the line is longer than `maxLineBytes`.
+   * Valid only during the callback: the buffer is reused for the next read.
+   */
   bytes: Buffer | undefined;
   length: number;
   /** False for a last line with no newline after it. */
@@ -35,7 +40,7 @@ export async function forEachLine(
       overflow.update(piece);
       return;
     }
-    // Copy: a subarray would pin the whole read chunk.
+    // Copy: the read buffer is reused.
     parts.push(Buffer.from(piece));
     if (carried > maxLineBytes) {
       overflow = createHash("sha256");
@@ -55,25 +60,28 @@ export async function forEachLine(
     overflow = undefined;
   };
 
-  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK })) {
-    const buf = chunk as Buffer;
-    let pos = 0;
-    for (let nl = buf.indexOf(0x0a, pos); nl >= 0; nl = buf.indexOf(0x0a, pos)) {
-      const piece = buf.subarray(pos, nl);
-      if (carried === 0) {
-        if (piece.length > maxLineBytes) {
+  const file = await open(path, "r");
+  try {
+    const buf = Buffer.allocUnsafe(READ_CHUNK);
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      let pos = 0;
+      for (let nl = chunk.indexOf(0x0a, pos); nl >= 0; nl = chunk.indexOf(0x0a, pos)) {
+        const piece = chunk.subarray(pos, nl);
+        if (carried === 0 && piece.length <= maxLineBytes) {
+          onLine({ bytes: piece, length: piece.length, terminated: true, digest: undefined });
+        } else {
           carry(piece);
           emitCarried(true);
-        } else {
-          onLine({ bytes: piece, length: piece.length, terminated: true, digest: undefined });
         }
-      } else {
-        carry(piece);
-        emitCarried(true);
+        pos = nl + 1;
       }
-      pos = nl + 1;
+      carry(chunk.subarray(pos));
     }
-    carry(buf.subarray(pos));
+  } finally {
+    await file.close();
   }
   if (carried > 0) emitCarried(false);
 }

@@ -15,10 +15,11 @@
  * two breakers that both saw the dead lock could each unlink "the lock", and the second would
  * remove the lock a third process just took. So breakers first take a guard, `<lock>.break`
  * (the same link scheme), and under it unlink the lock only if it is still the very file they
- * judged dead (same inode and same ctime, which changes on every link). Only breakers unlink a
- * lock they do not hold, and they are serialised, so a live holder's lock is never removed. A
- * guard whose own holder died is broken the same way, one level deeper; past MAX_BREAK_DEPTH
- * the acquisition fails (the caller rejects: fail closed).
+ * judged dead: same inode, same ctime (which changes on every link) and same owner nonce. Only
+ * breakers unlink a lock they do not hold, and they are serialised, so a lock is removed only
+ * when its holder is dead (or frozen past STALE_AFTER_MS, the one accepted risk). A guard
+ * whose own holder died is broken the same way, one level deeper; past MAX_BREAK_DEPTH the
+ * acquisition fails (the caller rejects: fail closed).
  */
 import { randomBytes } from "node:crypto";
 import {
@@ -158,7 +159,9 @@ export class FileLock {
     try {
       const now = inspect(name);
       if (now === undefined) return true;
-      if (now.ino !== seen.ino || now.ctimeNs !== seen.ctimeNs) return false;
+      // Still the very file judged dead: same inode, same last link, same owner (the nonce
+      // guards against an inode number reused within one timestamp tick).
+      if (now.ino !== seen.ino || now.ctimeNs !== seen.ctimeNs || now.nonce !== seen.nonce) return false;
       unlinkSync(name);
       if (seen.host === HOST && seen.pid !== undefined && seen.nonce !== undefined) {
         tryUnlink(`${this.lockPath}.${seen.pid}.${seen.nonce}`);

@@ -27,9 +27,10 @@ export function readTail(fd: number, size: number): TailState {
   const endsWithNewline = readRange(fd, size - 1, size)[0] === 0x0a;
   const end = endsWithNewline ? size - 1 : size;
   const start = findLineStart(fd, end);
-  const lastHash = hashRange(fd, start, end);
-  const last = recordSeqAt(fd, start, end);
-  if (last !== undefined) return { lastSeq: last, lastHash, needsNewline: !endsWithNewline };
+  const lastLine = end - start > MAX_RECORD_BYTES ? undefined : readRange(fd, start, end);
+  const lastHash = lastLine ? sha256Hex(lastLine) : hashRange(fd, start, end);
+  const parsed = parseRecordBytes(lastLine);
+  if ("record" in parsed) return { lastSeq: parsed.record.seq, lastHash, needsNewline: !endsWithNewline };
 
   let lastSeq = 0;
   for (let lineEnd = start - 1; lineEnd >= 0; ) {

@@ -31,7 +31,10 @@ export interface VerifyReport {
   lines: number;
   /** The first bad line and why. */
   error?: VerifyProblem;
-  /** Set when torn lines were found (each is a failure): where, and whether the chain after the first one holds. */
+  /**
+   * Set when torn lines were found (each is a failure): where, and whether the chain after the
+   * first one holds.
+   */
   torn?: { lines: number[]; chainAfterIntact: boolean; afterError?: VerifyProblem };
 }
 

@@ -49,6 +49,9 @@ export interface AuditLogOptions {
 /** Room for `{"v":1,"seq":…,"ts":…,` and `,"prev":…}` around a body. */
 const FRAME_BYTES = 200;
 
+/** A group commit stops growing past this many bytes; the rest goes in the next write. */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
 interface Pending {
   body: string;
   run: string;
@@ -142,7 +145,7 @@ export class AuditLog implements AuditSink {
           continue;
         }
         // Taken after the lock: appends that arrived while we waited join this batch.
-        const batch = this.#queue.splice(0);
+        const batch = this.#queue.splice(0, batchLength(this.#queue));
         try {
           this.#writeBatch(batch);
         } catch (e) {
@@ -201,8 +204,10 @@ export class AuditLog implements AuditSink {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return;
       throw e;
     }
-    if (st.isSymbolicLink()) throw new Error("it is a symbolic link (refused: it could redirect the records)");
-    if (!st.isFile()) throw new Error("it is not a regular file (a device or FIFO would swallow or stall the records)");
+    if (st.isSymbolicLink())
+      throw new Error("it is a symbolic link (refused: it could redirect the records)");
+    if (!st.isFile())
+      throw new Error("it is not a regular file (a device or FIFO would swallow or stall the records)");
   }
 
   /**
@@ -246,6 +251,16 @@ export class AuditLog implements AuditSink {
     const text = code && !msg.startsWith(code) ? `${code}: ${msg}` : msg;
     return new AegisError("io_error", `audit record not written to ${this.path}: ${text}`, { cause });
   }
+}
+
+/** How many queued records (at least one) fit in one batch. */
+function batchLength(queue: readonly Pending[]): number {
+  let bytes = 0;
+  for (let i = 0; i < queue.length; i++) {
+    bytes += queue[i]!.body.length + FRAME_BYTES;
+    if (bytes > MAX_BATCH_BYTES) return Math.max(1, i);
+  }
+  return queue.length;
 }
 
 /**

@@ -3,12 +3,13 @@
  * local-only value, raw and in the encodings a script or a command could re-emit it in, from
  * text leaving the host (output, results, error messages, audit records).
  *
- * Matching. When the secrets change, all variants of all secrets are indexed once by a hash of
- * their first (up to) four characters, with a bit filter in front. The scan then costs a few
- * integer operations per text position, whatever the number of secrets (a single regex with
- * hundreds of alternatives measured ~220 ns per position: 2 s for 10 MB). At each position the
- * longest variant wins, and every position is examined, so overlapping secrets are all found;
- * the union of the matches is replaced, each connected span by one marker.
+ * Matching. Each added secret's variants go into an index keyed by a hash of their first (up
+ * to) four characters, with a bit filter in front; adding is incremental, so many secrets added
+ * one by one cost no rebuilds. A scan costs a few integer operations per text position, whatever
+ * the number of secrets (one regex with hundreds of alternatives measured ~220 ns per position,
+ * 2 s for 10 MB; this scan ~13 ns). At each position the longest variant wins, and every
+ * position is examined, so overlapping secrets are all found; the union of the matches is
+ * replaced, each connected span by one marker.
  */
 import type { Redactor } from "./builtin-types.js";
 
@@ -26,47 +27,48 @@ const MIN_LINE_LENGTH = 8;
 const KEY_LENGTH = 4;
 const FILTER_BITS = 1 << 20;
 
+/** Expanding encodings (hex, %XX, \uXXXX: 2-6× the size) are made for secrets up to this length. */
+const MAX_EXPANDED_SECRET_LENGTH = 256 * 1024;
+
 export class SecretRedactor implements Redactor {
   readonly #secrets = new Set<string>();
-  /** undefined: must be rebuilt; null: nothing to redact. */
-  #matcher: Matcher | null | undefined = null;
+  readonly #index = new VariantIndex();
 
   add(secret: string): void {
     if (typeof secret !== "string" || secret === "" || this.#secrets.has(secret)) return;
     this.#secrets.add(secret);
-    this.#matcher = undefined;
+    for (const v of secretVariants(secret)) this.#index.add(v);
   }
 
   redact(text: string): string {
-    if (this.#matcher === undefined)
-      this.#matcher = this.#secrets.size === 0 ? null : new Matcher(this.#secrets);
-    if (this.#matcher === null || text.length === 0) return text;
-    return this.#matcher.replace(text);
+    if (this.#secrets.size === 0 || text.length === 0) return text;
+    return this.#index.replace(text);
   }
 }
 
 /** Variants indexed by the hash of their first min(length, KEY_LENGTH) characters. */
-class Matcher {
+class VariantIndex {
   readonly #filter = new Uint32Array(FILTER_BITS >>> 5);
+  readonly #all = new Set<string>();
+  /** Each bucket longest first. */
   readonly #buckets = new Map<number, string[]>();
   /** Distinct key lengths in use, longest first (just [4] unless a variant is shorter). */
-  readonly #keyLengths: number[];
+  #keyLengths: number[] = [];
 
-  constructor(secrets: ReadonlySet<string>) {
-    const lengths = new Set<number>();
-    for (const secret of secrets) {
-      for (const v of secretVariants(secret)) {
-        const len = Math.min(v.length, KEY_LENGTH);
-        lengths.add(len);
-        const h = keyHash(v, 0, len);
-        this.#filter[(h >>> 5) & ((FILTER_BITS >>> 5) - 1)]! |= 1 << (h & 31);
-        const bucket = this.#buckets.get(h);
-        if (bucket === undefined) this.#buckets.set(h, [v]);
-        else if (!bucket.includes(v)) bucket.push(v);
-      }
+  add(variant: string): void {
+    if (this.#all.has(variant)) return;
+    this.#all.add(variant);
+    const len = Math.min(variant.length, KEY_LENGTH);
+    if (!this.#keyLengths.includes(len)) this.#keyLengths = [...this.#keyLengths, len].sort((a, b) => b - a);
+    const h = keyHash(variant, 0, len);
+    this.#filter[(h >>> 5) & ((FILTER_BITS >>> 5) - 1)]! |= 1 << (h & 31);
+    const bucket = this.#buckets.get(h);
+    if (bucket === undefined) {
+      this.#buckets.set(h, [variant]);
+    } else {
+      const at = bucket.findIndex((v) => v.length < variant.length);
+      bucket.splice(at < 0 ? bucket.length : at, 0, variant);
     }
-    for (const bucket of this.#buckets.values()) bucket.sort((a, b) => b.length - a.length);
-    this.#keyLengths = [...lengths].sort((a, b) => b - a);
   }
 
   replace(text: string): string {
@@ -143,22 +145,11 @@ export function secretVariants(secret: string): string[] {
 
 function encodings(s: string): string[] {
   const bytes = Buffer.from(s, "utf8");
-  const hex = bytes.toString("hex");
-  const pct = hex.replace(/(..)/g, "%$1");
-  const json = JSON.stringify(s).slice(1, -1);
-  const units = Array.from({ length: s.length }, (_, i) => s.charCodeAt(i).toString(16).padStart(4, "0"));
-  const uEscaped = units.map((u) => `\\u${u}`).join("");
   const out = [
     [...s].reverse().join(""),
-    hex,
-    hex.toUpperCase(),
     encodeURIComponent(s),
     new URLSearchParams({ s }).toString().slice(2),
-    pct,
-    pct.toUpperCase(),
-    json,
-    uEscaped,
-    uEscaped.replace(/\\u([0-9a-f]{4})/g, (_, h: string) => `\\u${h.toUpperCase()}`),
+    JSON.stringify(s).slice(1, -1),
   ];
   for (let offset = 0; offset < 3; offset++) {
     // The fixed middle, and the same run through the end when the secret ends the input
@@ -167,6 +158,14 @@ function encodings(s: string): string[] {
     const toEndUrl = toBase64Url(toEnd).replace(/=+$/, "");
     out.push(middle, toBase64Url(middle), toEnd, toEndUrl);
   }
+  // A large secret (a response body) is rarely re-emitted in these, and they would cost 2-6× its size.
+  if (s.length > MAX_EXPANDED_SECRET_LENGTH) return out;
+  const hex = bytes.toString("hex");
+  const pct = hex.replace(/(..)/g, "%$1");
+  const units = Array.from({ length: s.length }, (_, i) => s.charCodeAt(i).toString(16).padStart(4, "0"));
+  const uEscaped = units.map((u) => `\\u${u}`).join("");
+  const uEscapedUpper = units.map((u) => `\\u${u.toUpperCase()}`).join("");
+  out.push(hex, hex.toUpperCase(), pct, pct.toUpperCase(), uEscaped, uEscapedUpper);
   return out;
 }
 

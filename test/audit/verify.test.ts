@@ -24,7 +24,12 @@ test("an intact log verifies", async (t) => {
   const path = join(tempDir(t), "audit.jsonl");
   await writeLog(path, 10);
   assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 10, lastSeq: 10, lines: 10 });
-  assert.deepEqual(await verifyAuditLog(path, { minSeq: 10 }), { ok: true, records: 10, lastSeq: 10, lines: 10 });
+  assert.deepEqual(await verifyAuditLog(path, { minSeq: 10 }), {
+    ok: true,
+    records: 10,
+    lastSeq: 10,
+    lines: 10,
+  });
 });
 
 test("an empty log verifies with 0 records (and fails a --min-seq above 0)", async (t) => {
@@ -59,7 +64,7 @@ test("tampering: an edited prev field is named by its line", async (t) => {
   assert.match(report.error!.reason, /prev is not the SHA-256 of line 3/);
 });
 
-test("tampering: an edit of a record whose next line is the last still names the edited line", async (t) => {
+test("tampering: an edit of the record before the last is reported at the last line, naming both", async (t) => {
   const path = join(tempDir(t), "audit.jsonl");
   const lines = await writeLog(path, 5);
   lines[3] = lines[3]!.replace("file-4", "file-X");
@@ -80,7 +85,8 @@ test("tampering: a removed record is detected by the seq gap", async (t) => {
   assert.equal(report.ok, false);
   assert.deepEqual(report.error, {
     line: 5,
-    reason: "seq 6 where 5 was expected: 1 record(s) are missing before this line (removed, or lines reordered)",
+    reason:
+      "seq 6 where 5 was expected: 1 record(s) are missing before this line (removed, or lines reordered)",
   });
 });
 

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { verifyAuditLog } from "../../src/audit/verify.js";
@@ -216,7 +224,10 @@ test("a record that JSON cannot carry faithfully is rejected, not dropped or man
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
   await assertRejectsIoError(log.append(entry({ detail: cyclic })), /circular/i);
-  await assertRejectsIoError(log.append(entry({ detail: { huge: "z".repeat(2 * 1024 * 1024) } })), /larger than/);
+  await assertRejectsIoError(
+    log.append(entry({ detail: { huge: "z".repeat(2 * 1024 * 1024) } })),
+    /larger than/,
+  );
   await log.append(entry());
   await log.close();
   assert.equal(readLines(path).length, 1);
