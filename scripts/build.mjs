@@ -15,7 +15,7 @@ const common = {
   sourcemap: "linked",
   logLevel: "warning",
   splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
+  chunkNames: "chunk-[hash]",
 };
 await build({
   ...common,
