@@ -3,4 +3,8 @@
 const status = await subprocess.exec(["git", "status", "--short", "--branch"]);
 const log = await subprocess.exec(["git", "log", "--oneline", "-n", "3"]);
 console.log(status.stdout.trim());
-export default { code: status.code, branch: status.stdout.split("\n")[0], recent: log.stdout.trim().split("\n").length };
+export default {
+  code: status.code,
+  branch: status.stdout.split("\n")[0],
+  recent: log.stdout.trim().split("\n").length,
+};

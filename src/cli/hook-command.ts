@@ -69,19 +69,6 @@ function fromDecision(cap: string, target: string, d: Decision): Verdict {
   return denied(cap, target, d.reason, d.rule);
 }
 
-function safeDecide(policy: ResolvedPolicy, op: Operation): Decision {
-  try {
-    return decide(policy, op);
-  } catch (e) {
-    return {
-      decision: "deny",
-      reason: `internal error while deciding (${(e as Error).message})`,
-      rule: "fail-closed",
-      sealed: false,
-    };
-  }
-}
-
 function stringField(input: Record<string, unknown>, key: string): string {
   const v = input[key];
   if (typeof v !== "string" || v === "") throw new Error(`tool_input.${key} must be a non-empty string`);
@@ -120,7 +107,7 @@ function checkTreeReadable(policy: ResolvedPolicy, dir: string): Decision | unde
         if (!SKIP_DIRS.has(name)) stack.push(p);
         continue;
       }
-      const d = safeDecide(policy, { kind: "fs.read", path: p });
+      const d = decide(policy, { kind: "fs.read", path: p });
       if (d.decision !== "allow") {
         return {
           decision: "deny",
@@ -148,7 +135,7 @@ async function decideNative(
     } catch (e) {
       return denied(kind, raw, (e as Error).message, "path canonicalisation");
     }
-    const d = safeDecide(policy, { kind, path });
+    const d = decide(policy, { kind, path });
     // A write shows the new content in the transcript: never into a local-only file.
     if (kind === "fs.write" && d.decision === "allow" && isLocalOnlyPath(policy, path)) {
       return denied(
@@ -205,7 +192,7 @@ async function decideNative(
         }
       }
       const op: Operation = { kind: "net.http", method: "GET", url, resolvedIps };
-      return fromDecision(capabilityOf(op), url, safeDecide(policy, op));
+      return fromDecision(capabilityOf(op), url, decide(policy, op));
     }
     case "Bash": {
       const command = stringField(input, "command");
@@ -224,7 +211,7 @@ async function decideNative(
         cwd: canonicalPathSync(cwd, base),
         pathArgs,
       };
-      return fromDecision("subprocess.exec", parsed.argv.join(" "), safeDecide(policy, op));
+      return fromDecision("subprocess.exec", parsed.argv.join(" "), decide(policy, op));
     }
     default:
       return denied(

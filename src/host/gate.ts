@@ -52,21 +52,6 @@ function countCall(ctx: RunContext, cap: string): void {
   m.set(cap, mine);
 }
 
-function safeDecide(ctx: RunContext, op: Operation): Decision {
-  try {
-    return decide(ctx.policy, op);
-  } catch (e) {
-    // A buggy policy or a hostile input that makes decide throw is a deny.
-    const why = e instanceof Error ? e.message : String(e);
-    return {
-      decision: "deny",
-      reason: `internal error while deciding (${why}); denied`,
-      rule: "fail-closed",
-      sealed: false,
-    };
-  }
-}
-
 function ensureNotAborted(ctx: RunContext, cap: string): void {
   if (ctx.signal.aborted) {
     throw new AegisError("runtime_limit", `${cap} not started: the run has ended`);
@@ -107,7 +92,7 @@ export async function gate<T>(
       ? err
       : new AegisError("policy_violation", err.message);
   }
-  const decision = safeDecide(ctx, op);
+  const decision = decide(ctx.policy, op);
   const target = ctx.redactor.redact(call.target);
   ctx.calls.push({ cap, target, decision: decision.decision });
   const base = {

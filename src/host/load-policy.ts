@@ -11,6 +11,7 @@ import { AegisError } from "../errors.js";
 import { probeBwrap } from "../jail/probe.js";
 import { ruleName } from "../policy/decide.js";
 import { type ConfigIssue, MAX_POLICY_BYTES } from "../policy/parse.js";
+import { escapeGlob } from "../policy/patterns.js";
 import { compilePolicy, formatIssue, loadChain, PolicyIssues, type PolicySource } from "../policy/resolve.js";
 import type { PathRule, ResolvedPolicy } from "../policy/types.js";
 import { canonicalPathSync } from "./paths.js";
@@ -162,7 +163,6 @@ function grantedBy(rules: PathRule[], deny: PathRule[], path: string): PathRule 
 function guardIssues(policy: ResolvedPolicy): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const fs = policy.filesystem;
-  const fileLabel = policy.file ?? DEFAULT_PRESET;
   for (const pf of policy.reserved.policyFiles) {
     for (const [rules, what, key] of [
       [fs.writeAllow, "write", "write_allow"],
@@ -171,7 +171,9 @@ function guardIssues(policy: ResolvedPolicy): ConfigIssue[] {
       const r = grantedBy(rules, fs.deny, pf);
       if (r) {
         issues.push({
-          file: fileLabel,
+          file: r.origin,
+          line: r.line,
+          column: r.column,
           message: `the policy grants ${what} on its own file ${pf} (${ruleName(`filesystem.${key}`, r)}); narrow it or add ${JSON.stringify(pf)} to filesystem.deny`,
         });
       }
@@ -187,8 +189,10 @@ function guardIssues(policy: ResolvedPolicy): ConfigIssue[] {
       const r = grantedBy(rules, fs.deny, log);
       if (r) {
         issues.push({
-          file: fileLabel,
-          message: `the policy grants access to the audit log ${log} (${ruleName(`filesystem.${key}`, r)}); add ${JSON.stringify(`${dirname(log)}/**`)} to filesystem.deny or move the log with --audit-log`,
+          file: r.origin,
+          line: r.line,
+          column: r.column,
+          message: `the policy grants access to the audit log ${log} (${ruleName(`filesystem.${key}`, r)}); add ${JSON.stringify(`${escapeGlob(dirname(log))}/**`)} to filesystem.deny or move the log with --audit-log`,
         });
       }
     }

@@ -70,3 +70,55 @@ function isSymlink(p: string): boolean {
 export async function canonicalPath(raw: unknown, base: PathBase): Promise<string> {
   return canonicalPathSync(raw, base);
 }
+
+/**
+ * The path the kernel will open for `raw`: `..` is applied to the real directory reached
+ * so far (so `link/../x` goes to the parent of the link's target, as a child process would
+ * see it), and every existing symlink is followed. Used for subprocess arguments, where
+ * aegis does not do the open itself. A dangling symlink is refused.
+ */
+export function physicalPathSync(raw: unknown, base: PathBase): string {
+  canonicalPathSync(raw, base);
+  const text = raw as string;
+  let current: string;
+  let rest: string;
+  if (text === "~" || text.startsWith("~/")) {
+    current = realpathSync.native(base.home);
+    rest = text.slice(1);
+  } else if (text.startsWith("/")) {
+    current = "/";
+    rest = text;
+  } else {
+    current = realpathSync.native(base.cwd ?? base.root);
+    rest = text;
+  }
+  const parts = rest.split("/").filter((p) => p !== "" && p !== ".");
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (part === "..") {
+      current = current === "/" ? "/" : current.slice(0, current.lastIndexOf("/")) || "/";
+      continue;
+    }
+    const next = current === "/" ? `/${part}` : `${current}/${part}`;
+    let exists = true;
+    try {
+      lstatSync(next);
+    } catch {
+      exists = false;
+    }
+    if (!exists) return joinPosix(next, parts.slice(i + 1).join("/"));
+    try {
+      current = realpathSync.native(next);
+    } catch (e) {
+      if (isSymlink(next))
+        throw new AegisError(
+          "policy_violation",
+          `${text}: ${next} is a dangling symlink; refusing to follow it`,
+        );
+      throw new AegisError("io_error", `${text}: cannot resolve ${next} (${errnoOf(e) ?? String(e)})`, {
+        cause: e,
+      });
+    }
+  }
+  return current;
+}

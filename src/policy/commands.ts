@@ -26,8 +26,14 @@ export function commandKeyMatches(key: string, argv0: string): boolean {
 
 function tokenMatches(tok: string, arg: string): boolean {
   if (arg === tok || arg.startsWith(`${tok}=`)) return true;
-  // `--upload-pack` also covers `--upload-pack=x` and abbreviations git accepts as prefixes.
-  if (tok.startsWith("--") && tok.length > 2 && arg.startsWith(tok)) return true;
+  if (tok.startsWith("--") && tok.length > 2 && arg.startsWith("--")) {
+    // `--force` also covers `--force-with-lease` and `--force=x`.
+    if (arg.startsWith(tok)) return true;
+    // getopt_long accepts unambiguous abbreviations: `--upload-pa=…` is `--upload-pack`,
+    // `--ev` is `--eval`. Any option name of two or more letters that starts the token counts.
+    const name = arg.split("=", 1)[0]!;
+    if (name.length >= 4 && tok.startsWith(name)) return true;
+  }
   // `-c` also covers clustered or attached short options: `-Ic`, `-cprint(1)`.
   if (/^-[A-Za-z]$/.test(tok) && /^-[^-]/.test(arg)) {
     const run = /^-([A-Za-z]+)/.exec(arg)?.[1] ?? "";
@@ -77,21 +83,24 @@ export function looksLikePath(arg: string): boolean {
  * `file://` URL.
  */
 export function pathCandidates(arg: string): string[] {
-  const out: string[] = [];
-  if (/^file:\/\//i.test(arg)) out.push(decodeURIComponentSafe(arg.replace(/^file:\/\/[^/]*/i, "")) || "/");
-  else if (arg.startsWith("-")) {
-    const eq = arg.indexOf("=");
-    if (eq >= 0 && looksLikePath(arg.slice(eq + 1))) out.push(arg.slice(eq + 1));
-    else {
-      const at = arg.search(/~|\.{1,2}\/|\//);
-      if (at > 0) out.push(arg.slice(at));
-    }
-  } else {
-    if (looksLikePath(arg)) out.push(arg);
-    const eq = arg.indexOf("=");
-    if (eq > 0 && looksLikePath(arg.slice(eq + 1))) out.push(arg.slice(eq + 1));
+  const out = new Set<string>();
+  if (/^file:\/\//i.test(arg)) {
+    out.add(decodeURIComponentSafe(arg.replace(/^file:\/\/[^/]*/i, "")) || "/");
+    return [...out];
   }
-  return out;
+  if (looksLikePath(arg) && !arg.startsWith("-")) out.add(arg);
+  const eq = arg.indexOf("=");
+  if (eq > 0 && looksLikePath(arg.slice(eq + 1))) out.add(arg.slice(eq + 1));
+  // A value glued to a short option: `-C..`, `-o/etc/passwd`, `-I../inc`.
+  if (/^-[^-]/.test(arg) && arg.length > 2) {
+    const glued = arg.slice(2);
+    if (looksLikePath(glued)) out.add(glued);
+  }
+  // A path behind a prefix the program strips: `@/root/.netrc` (response files),
+  // `host:/etc/x`, `--opt:/x`, `-o/x`. Checked from the first `/` or `~` after it.
+  const at = arg.search(/(?<=[@:=,+-])[~/]/);
+  if (at > 0 && !URL_LIKE.test(arg)) out.add(arg.slice(at));
+  return [...out];
 }
 
 function decodeURIComponentSafe(s: string): string {

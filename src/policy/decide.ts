@@ -22,7 +22,24 @@ function deny(reason: string, rule: string): Decision {
 
 const configHint = (p: ResolvedPolicy) => (p.file ? `in ${p.file}` : "in an aegis.toml policy");
 
+/**
+ * Total: never throws. A malformed operation or a bug while deciding is a deny
+ * ("a buggy policy fails closed").
+ */
 export function decide(policy: ResolvedPolicy, op: Operation): Decision {
+  try {
+    return decideWithApproval(policy, op);
+  } catch (e) {
+    return deny(
+      `operation refused: it could not be decided (${e instanceof Error ? e.message : String(e)})`,
+      "fail-closed",
+    );
+  }
+}
+
+function decideWithApproval(policy: ResolvedPolicy, op: Operation): Decision {
+  if (typeof op !== "object" || op === null)
+    return deny("operation refused: not an operation object", "invalid-operation");
   const base = decideBase(policy, op);
   if (base.decision === "deny") return base;
   const cap = capabilityOf(op);
@@ -310,6 +327,13 @@ export function decideExec(
     if (checked.has(raw)) continue;
     checked.add(raw);
     const canonical = op.pathArgs?.[raw] ?? absolutePath(raw, base, policy.home);
+    // A command may write what it is given: the files aegis runs under are off limits.
+    if (policy.reserved.policyFiles.includes(canonical)) {
+      return deny(
+        `${cmd} denied: argument ${JSON.stringify(raw)} is the policy file ${canonical}`,
+        "reserved: policy file",
+      );
+    }
     const d = decideFs(policy, "fs.read", canonical);
     if (d.decision === "deny") {
       return deny(

@@ -17,6 +17,8 @@ export interface ConfigIssue {
 export interface RawEntry {
   value: string;
   origin: Origin;
+  line?: number;
+  column?: number;
 }
 
 export interface PolicyLayer {
@@ -30,6 +32,8 @@ export interface PolicyLayer {
   argTables: Record<string, Record<string, RawEntry[]>>;
   /** "network.timeout_seconds", "subprocess.sandbox", "runtime.max_seconds", … */
   scalars: Record<string, string | number | boolean>;
+  /** Where each key of this layer is written, for errors found after parsing. */
+  positions: Record<string, { line?: number; column?: number }>;
   capLimits: Record<string, number>;
   tools: Record<string, ToolHint>;
 }
@@ -41,6 +45,7 @@ export const MAX_POLICY_BYTES = 1024 * 1024;
 class Locator {
   private readonly keys = new Map<string, { line: number; column: number; offset: number }>();
   private readonly lineStarts: number[] = [0];
+  private readonly cursors = new Map<string, number>();
 
   constructor(private readonly text: string) {
     for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) this.lineStarts.push(i + 1);
@@ -71,18 +76,28 @@ class Locator {
     }
   }
 
+  /** The position of `path`, or of its nearest enclosing key (inline tables are not indexed). */
   key(path: string): { line?: number; column?: number } {
-    const k = this.keys.get(path);
-    return k ? { line: k.line, column: k.column } : {};
+    for (let p = path; p !== ""; p = p.includes(".") ? p.slice(0, p.lastIndexOf(".")) : "") {
+      const k = this.keys.get(p);
+      if (k) return { line: k.line, column: k.column };
+    }
+    return {};
   }
 
   /** The position of a string value written after the key `path`. */
   value(path: string, value: string): { line?: number; column?: number } {
     const k = this.keys.get(path);
-    if (!k) return {};
+    if (!k) return this.key(path);
+    // Values of one key are looked up in order, so each search resumes where the last
+    // one ended (linear in the file, not quadratic in the number of entries).
+    const from = Math.max(k.offset, this.cursors.get(path) ?? 0);
     for (const quoted of [JSON.stringify(value), `'${value}'`]) {
-      const at = this.text.indexOf(quoted, k.offset);
-      if (at >= 0) return this.position(at);
+      const at = this.text.indexOf(quoted, from);
+      if (at >= 0) {
+        this.cursors.set(path, at + quoted.length);
+        return this.position(at);
+      }
     }
     return { line: k.line, column: k.column };
   }
@@ -111,7 +126,8 @@ function typeName(v: unknown): string {
   if (v === null) return "null";
   if (v instanceof Date || (typeof v === "object" && v !== null && "isDate" in v)) return "a date";
   if (typeof v === "object") return "a table";
-  if (typeof v === "number") return Number.isInteger(v) ? "an integer" : "a float";
+  if (typeof v === "bigint") return "an integer";
+  if (typeof v === "number") return "a float";
   return `a ${typeof v}`;
 }
 
@@ -127,6 +143,7 @@ export function parseLayer(text: string, origin: Origin): { layer: PolicyLayer; 
     lists: {},
     argTables: {},
     scalars: {},
+    positions: {},
     capLimits: {},
     tools: {},
   };
@@ -140,7 +157,11 @@ export function parseLayer(text: string, origin: Origin): { layer: PolicyLayer; 
   }
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text) as Record<string, unknown>;
+    // Integers as BigInt, so `30.0` (a float) is told apart from `30` where an integer is required.
+    doc = parseToml(text, { integersAsBigInt: true, maxDepth: 64, unsafeKeyBehaviour: "throw" }) as Record<
+      string,
+      unknown
+    >;
   } catch (e) {
     if (e instanceof TomlError) {
       const first = e.message.split("\n")[0] ?? e.message;
@@ -154,6 +175,7 @@ export function parseLayer(text: string, origin: Origin): { layer: PolicyLayer; 
 
   const checkValue = (path: string, type: KeyType, v: unknown): void => {
     const at = loc.key(path);
+    layer.positions[path] = at;
     const wrong = (expected: string) => fail(`${path} must be ${expected}, got ${typeName(v)}`, at);
     switch (type.t) {
       case "string":
@@ -182,10 +204,11 @@ export function parseLayer(text: string, origin: Origin): { layer: PolicyLayer; 
         return;
       case "int":
       case "number": {
+        // With integersAsBigInt, TOML integers arrive as bigint and floats as number.
+        if (type.t === "int" && typeof v !== "bigint") return wrong("an integer");
         const isNum = typeof v === "number" || typeof v === "bigint";
         const n = Number(v);
-        if (!isNum || !Number.isFinite(n)) return wrong(type.t === "int" ? "an integer" : "a number");
-        if (type.t === "int" && !Number.isInteger(n)) return wrong("an integer");
+        if (!isNum || !Number.isFinite(n)) return wrong("a number");
         if (n < type.min || n > type.max)
           return fail(`${path} must be between ${type.min} and ${type.max}, got ${n}`, at);
         layer.scalars[path] = n;
@@ -193,15 +216,12 @@ export function parseLayer(text: string, origin: Origin): { layer: PolicyLayer; 
       }
       case "ports": {
         if (!Array.isArray(v)) return wrong("an array of port numbers");
+        if (v.length === 0)
+          return fail(`${path} is empty, which would refuse every URL; list at least one port`, at);
         const ports: number[] = [];
         for (const p of v) {
           const n = Number(p);
-          if (
-            (typeof p !== "number" && typeof p !== "bigint") ||
-            !Number.isInteger(n) ||
-            n < 1 ||
-            n > 65535
-          ) {
+          if (typeof p !== "bigint" || n < 1 || n > 65535) {
             fail(`${path} entries must be port numbers 1–65535, got ${typeName(p)} ${String(p)}`, at);
           } else ports.push(n);
         }
@@ -222,10 +242,12 @@ export function parseLayer(text: string, origin: Origin): { layer: PolicyLayer; 
             continue;
           }
           // A leading "!" removes an inherited entry; the rest must be a valid entry.
-          const target = item.startsWith("!") ? item.slice(1) : item;
+          // `!(x)` is extglob negation, never a removal.
+          const target = item.startsWith("!") && !item.startsWith("!(") ? item.slice(1) : item;
           const problem = entryProblem(type.t, target);
-          if (problem) fail(`${path}: ${problem}`, loc.value(path, item));
-          else entries.push({ value: item, origin });
+          const pos = loc.value(path, item);
+          if (problem) fail(`${path}: ${problem}`, pos);
+          else entries.push({ value: item, origin, ...pos });
         }
         layer.lists[path] = entries;
         return;
@@ -239,7 +261,7 @@ export function parseLayer(text: string, origin: Origin): { layer: PolicyLayer; 
             fail(`${p} must be an array of non-empty strings`, loc.key(p).line ? loc.key(p) : at);
             continue;
           }
-          table[cmd] = (list as string[]).map((value) => ({ value, origin }));
+          table[cmd] = (list as string[]).map((value) => ({ value, origin, ...loc.value(p, value) }));
         }
         layer.argTables[path] = table;
         return;
@@ -253,11 +275,7 @@ export function parseLayer(text: string, origin: Origin): { layer: PolicyLayer; 
               `${p}: unknown capability "${cap}"${didYouMean(cap, CAPABILITY_NAMES)}`,
               loc.key(p).line ? loc.key(p) : at,
             );
-          } else if (
-            (typeof n !== "number" && typeof n !== "bigint") ||
-            !Number.isInteger(Number(n)) ||
-            Number(n) < 0
-          ) {
+          } else if (typeof n !== "bigint" || Number(n) < 0) {
             fail(`${p} must be a non-negative integer`, loc.key(p).line ? loc.key(p) : at);
           } else layer.capLimits[cap] = Number(n);
         }
@@ -343,6 +361,11 @@ function parseTools(
       fail(`${path} must be an array of capability names or a table with capabilities = [...]`, at);
       continue;
     }
+    for (const c of caps as string[]) {
+      if (!CAPABILITY_NAMES.includes(c)) {
+        fail(`${path}: unknown capability "${c}"${didYouMean(c, CAPABILITY_NAMES)}`, loc.value(path, c));
+      }
+    }
     const hint: ToolHint = { capabilities: caps as string[], origin: layer.origin };
     if (isTable(def)) {
       for (const [k, v] of Object.entries(def)) {
@@ -352,7 +375,7 @@ function parseTools(
             loc.key(`${path}.${k}`).line ? loc.key(`${path}.${k}`) : at,
           );
         } else if (k !== "capabilities" && typeof v !== "string") {
-          fail(`${path}.${k} must be a string`, at);
+          fail(`${path}.${k} must be a string`, loc.key(`${path}.${k}`));
         }
       }
       if (typeof def.backend_url === "string") hint.backendUrl = def.backend_url;

@@ -49,17 +49,39 @@ export function pathPatternProblem(pattern: string): string | undefined {
 export type PatternKind = "allow" | "deny";
 
 /**
+ * Escapes glob syntax in a literal directory name (the root or home), so a home called
+ * `John (Work)` or a root `p*` is matched as written and cannot widen or break a pattern.
+ */
+export function escapeGlob(literal: string): string {
+  return literal.replace(/[\\*?[\]{}()!+@,]/g, "\\$&");
+}
+
+/**
  * Expands a path pattern to an absolute glob (policy.md "Path patterns").
  * Deny patterns are generous: a bare name (`.env`, `*.pem`) or a `**`-led pattern
  * matches at any depth anywhere on the file system, not only under the root.
  */
 export function expandPathPattern(pattern: string, root: string, home: string, kind: PatternKind): string {
-  if (pattern === "~" || pattern.startsWith("~/")) return absolutePath(pattern, root, home);
+  const r = escapeGlob(normalizePosix(root));
+  const h = escapeGlob(normalizePosix(home));
+  if (pattern === "~") return h;
+  if (pattern.startsWith("~/")) return joinGlob(h, pattern.slice(2));
   if (pattern.startsWith("/")) return normalizePosix(pattern);
   const rel = pattern.startsWith("./") ? pattern.slice(2) : pattern;
-  if (!rel.includes("/")) return kind === "deny" ? `/**/${rel}` : joinPosix(root, `**/${rel}`);
+  if (!rel.includes("/")) return kind === "deny" ? `/**/${rel}` : joinGlob(r, `**/${rel}`);
   if (kind === "deny" && rel.startsWith("**/")) return `/${rel}`;
-  return joinPosix(root, rel);
+  return joinGlob(r, rel);
+}
+
+/** Joins an escaped base and a pattern, resolving `.`/`..` in the pattern part only. */
+function joinGlob(escapedBase: string, rel: string): string {
+  const out = escapedBase === "/" ? [] : escapedBase.slice(1).split("/");
+  for (const part of rel.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return `/${out.join("/")}`;
 }
 
 export function compilePathRule(
@@ -154,6 +176,14 @@ export function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4[] {
   if (a.isIPv4MappedAddress()) out.push(a.toIPv4Address());
   if (zero(0, 6) && !(p[6] === 0 && (p[7] === 0 || p[7] === 1))) out.push(bits32(a, 6));
   if (p[0] === 0x64 && p[1] === 0xff9b) out.push(bits32(a, 6));
+  // Local-use NAT64 (RFC 8215, 64:ff9b:1::/48): RFC 6052 puts the IPv4 address in bits
+  // 48–63 and 72–87 for a /48 prefix; check both that and the /96 position above.
+  if (p[0] === 0x64 && p[1] === 0xff9b && p[2] === 1) {
+    const p3 = p[3] ?? 0;
+    const p4 = p[4] ?? 0;
+    const p5 = p[5] ?? 0;
+    out.push(new ipaddr.IPv4([p3 >> 8, p3 & 255, p4 & 255, p5 >> 8]));
+  }
   if (p[0] === 0x2002) out.push(bits32(a, 1));
   if (p[0] === 0x2001 && p[1] === 0) {
     const v = bits32(a, 6).octets.map((o) => o ^ 255);

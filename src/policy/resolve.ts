@@ -59,8 +59,12 @@ export function loadChain(entry: PolicySource, load: SourceLoader): PolicyLayer[
   let current: PolicySource | undefined = entry;
   while (current) {
     if (seen.includes(current.origin)) {
+      // Report it where the cycle closes: the `inherits` key of the last file read.
+      const closing = layers[0];
       issues.push({
-        file: current.origin,
+        file: closing?.origin ?? current.origin,
+        line: closing?.inherits?.line,
+        column: closing?.inherits?.column,
         message: `inheritance cycle: ${[...seen, current.origin].join(" → ")}`,
       });
       break;
@@ -113,13 +117,29 @@ const LOCAL_ONLY_OVERRIDES: Record<string, string> = {
   "network.local_only_hosts": "network.deny_hosts",
 };
 
-function mergeList(into: RawEntry[], add: RawEntry[]): RawEntry[] {
-  let out = into;
+/** Appends `add` to `into` (deduplicated); `"!X"` removes an inherited X. Linear time. */
+function mergeList(into: RawEntry[], add: RawEntry[], key: string, issues: ConfigIssue[]): RawEntry[] {
+  const drops = new Set<string>();
   for (const e of add) {
-    if (e.value.startsWith("!")) {
-      const drop = e.value.slice(1);
-      out = out.filter((x) => x.value !== drop);
-    } else if (!out.some((x) => x.value === e.value)) out = [...out, e];
+    if (!e.value.startsWith("!")) continue;
+    const drop = e.value.slice(1);
+    // A removal that removes nothing is almost always a typo in a deny list's exception.
+    if (!into.some((x) => x.value === drop)) {
+      issues.push({
+        file: e.origin,
+        line: e.line,
+        column: e.column,
+        message: `${key}: "${e.value}" removes nothing (no inherited entry "${drop}")`,
+      });
+    }
+    drops.add(drop);
+  }
+  const out = drops.size > 0 ? into.filter((x) => !drops.has(x.value)) : [...into];
+  const present = new Set(out.map((x) => x.value));
+  for (const e of add) {
+    if (e.value.startsWith("!") || present.has(e.value)) continue;
+    present.add(e.value);
+    out.push(e);
   }
   return out;
 }
@@ -149,13 +169,13 @@ export function mergeLayers(layers: PolicyLayer[]): Merged {
         );
     }
     for (const [key, entries] of Object.entries(layer.lists)) {
-      m.lists.set(key, mergeList(m.lists.get(key) ?? [], entries));
+      m.lists.set(key, mergeList(m.lists.get(key) ?? [], entries, key, issues));
     }
     if (layer.ports) m.ports = [...new Set([...(m.ports ?? []), ...layer.ports])];
     for (const [key, table] of Object.entries(layer.argTables)) {
       const into = m.argTables.get(key) ?? new Map<string, RawEntry[]>();
       for (const [cmd, entries] of Object.entries(table))
-        into.set(cmd, mergeList(into.get(cmd) ?? [], entries));
+        into.set(cmd, mergeList(into.get(cmd) ?? [], entries, `${key}.${cmd}`, issues));
       m.argTables.set(key, into);
     }
     for (const [key, value] of Object.entries(layer.scalars)) {
@@ -167,6 +187,7 @@ export function mergeLayers(layers: PolicyLayer[]): Merged {
       else if (key === "subprocess.sandbox" && prev === "bwrap" && value !== "bwrap") {
         issues.push({
           file: layer.origin,
+          ...layer.positions[key],
           message: `subprocess.sandbox = "${String(value)}" cannot weaken the inherited "bwrap" jail`,
         });
       } else m.scalars.set(key, value);
@@ -188,7 +209,10 @@ export function compilePolicy(layers: PolicyLayer[], ctx: ResolveContext): Resol
   const list = (key: string): RawEntry[] => m.lists.get(key) ?? [];
   const entries = (key: string): Entry[] => list(key).map((e) => ({ value: e.value, origin: e.origin }));
   const paths = (key: string, kind: PatternKind) =>
-    list(key).map((e) => compilePathRule(e.value, e.origin, ctx.root, ctx.home, kind));
+    list(key).map((e) => ({
+      ...compilePathRule(e.value, e.origin, ctx.root, ctx.home, kind),
+      ...(e.line === undefined ? {} : { line: e.line, column: e.column }),
+    }));
   const hosts = (key: string) => list(key).map((e) => compileHostRule(e.value, e.origin));
   const names = (key: string, kind: PatternKind) =>
     list(key).map((e) => compileNameRule(e.value, e.origin, kind));

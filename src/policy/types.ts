@@ -84,6 +84,9 @@ export interface Entry {
   /** The text as written in the policy (e.g. `~/.ssh/**`). */
   value: string;
   origin: Origin;
+  /** Where the entry is written in `origin`, when known. */
+  line?: number;
+  column?: number;
 }
 
 /** A path glob compiled against the policy root and home directory. */

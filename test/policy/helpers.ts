@@ -3,7 +3,15 @@
  * written as TOML files and loaded through the real loader, and an in-memory resolver
  * for the property tests (same parser and compiler, no guards, no disk per run).
  */
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,9 +27,21 @@ export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export const PRESET = "secure-defaults";
 export const PRESET_TEXT = readFileSync(join(REPO, "policies", "presets", `${PRESET}.toml`), "utf8");
 
-/** A fresh, realpath'd temporary directory (macOS and some CI have a symlinked /tmp). */
+const made: string[] = [];
+
+/**
+ * A fresh, realpath'd temporary directory (macOS and some CI have a symlinked /tmp),
+ * removed by removeTempDirs().
+ */
 export function tempDir(prefix = "aegis-policy-"): string {
-  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir() made in this process (call from a top-level after()). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 export function writeFile(path: string, text = ""): string {

@@ -29,20 +29,6 @@ const BOILERPLATE_HEADERS = new Set([
   "vary",
 ]);
 
-function safeDecide(ctx: RunContext, op: Operation): Decision {
-  try {
-    return decide(ctx.policy, op);
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    return {
-      decision: "deny",
-      reason: `internal error while deciding (${why}); denied`,
-      rule: "fail-closed",
-      sealed: false,
-    };
-  }
-}
-
 /** Only http(s) URLs without userinfo are ever dialled, whatever the decision says. */
 function parseHttpUrl(text: string): URL | undefined {
   let url: URL;
@@ -83,7 +69,7 @@ export async function httpCall(
   // sees) its scheme, host and port.
   const opUrl = sealedUrl && url ? `${url.protocol}//${url.host}/` : urlText;
   const nameOp: NetOp = { kind: "net.http", method, url: opUrl };
-  const byName = safeDecide(ctx, nameOp);
+  const byName = decide(ctx.policy, nameOp);
 
   if (sealedUrl && (byName.decision === "deny" || !byName.sealed)) {
     // Neither resolved nor named: `sealed\`https://${key}.evil.example\`` would leak the key

@@ -11,7 +11,7 @@ import { buildBwrapArgs, type FsView, JailSetupError } from "../../jail/bwrap-ar
 import type { ProbeResult } from "../../jail/probe.js";
 import { runProcess } from "../../jail/spawn.js";
 import { decide } from "../../policy/decide.js";
-import type { Decision, Operation } from "../../policy/types.js";
+import type { Operation } from "../../policy/types.js";
 import { argvPathArgs } from "../argv-paths.js";
 import { type HostValue, isSealedRef, type RunContext } from "../builtin-types.js";
 import { gate } from "../gate.js";
@@ -30,20 +30,6 @@ export interface ExecDeps {
 }
 
 const CAP = "subprocess.exec";
-
-function safeDecide(ctx: RunContext, op: Operation): Decision {
-  try {
-    return decide(ctx.policy, op);
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    return {
-      decision: "deny",
-      reason: `internal error while deciding (${why}); denied`,
-      rule: "fail-closed",
-      sealed: false,
-    };
-  }
-}
 
 export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps): Promise<HostValue> {
   const policy = ctx.policy;
@@ -65,7 +51,7 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   }
   const op: ExecOp = { kind: "subprocess.exec", argv, cwd, pathArgs };
   const call = { op, target, argv: shown };
-  const byRules = safeDecide(ctx, op);
+  const byRules = decide(ctx.policy, op);
   if (byRules.decision === "deny") {
     // Audited by the gate with the rule's own reason.
     return (
