@@ -1,6 +1,7 @@
 // Bundles the two binaries and the sandbox worker into dist/.
-// Our own code is bundled (fewer module loads at start); packages stay external
-// so the QuickJS wasm file is found next to its package as usual.
+// Our code and its packages are bundled into a few files, because resolving and loading
+// hundreds of package modules dominated start-up time. The QuickJS variant stays external
+// so its .wasm file is found next to its package as usual.
 import { chmod, rm } from "node:fs/promises";
 import { build } from "esbuild";
 
@@ -10,7 +11,7 @@ const common = {
   platform: "node",
   format: "esm",
   target: "node20",
-  packages: "external",
+  external: ["@jitl/quickjs-wasmfile-release-sync"],
   outdir: "dist",
   sourcemap: "linked",
   logLevel: "warning",
@@ -24,7 +25,10 @@ await build({
     "aegis-mcp": "src/mcp/main.ts",
     "sandbox-worker": "src/host/sandbox-worker.ts",
   },
-  banner: { js: "#!/usr/bin/env node" },
+  // Bundled CommonJS packages call require() for Node builtins; give ESM output one.
+  banner: {
+    js: '#!/usr/bin/env node\nimport { createRequire as __aegisCreateRequire } from "node:module";\nconst require = __aegisCreateRequire(import.meta.url);',
+  },
 });
 await chmod("dist/aegis.js", 0o755);
 await chmod("dist/aegis-mcp.js", 0o755);

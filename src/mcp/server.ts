@@ -136,7 +136,9 @@ export async function createAegisServer(options: AegisServerOptions): Promise<Ae
     }
   };
 
-  const sandbox = await Sandbox.create({
+  // The sandbox worker starts in the background, so `initialize` and `tools/list` are
+  // answered at once; the first tool call waits for it.
+  const sandboxReady = Sandbox.create({
     policyFile: options.policy.file,
     cwd: options.cwd,
     auditLog: options.auditLog,
@@ -144,6 +146,7 @@ export async function createAegisServer(options: AegisServerOptions): Promise<Ae
     confirm,
     env: options.env,
   });
+  sandboxReady.catch((e: unknown) => log(`aegis-mcp: the sandbox failed to start: ${(e as Error).message}`));
 
   server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: TOOLS }));
 
@@ -174,6 +177,7 @@ export async function createAegisServer(options: AegisServerOptions): Promise<Ae
     const script = name === "aegis_run" ? (args.script as string) : wrapperScript(name, args);
     if (script === undefined) throw new McpError(ErrorCode.InvalidParams, `${name}: invalid arguments`);
     const timeout = typeof args.timeout_seconds === "number" ? args.timeout_seconds : undefined;
+    const sandbox = await sandboxReady;
     const result = await sandbox.run(script, {
       filename: name === "aegis_run" ? "script.js" : `${name}.js`,
       ...(timeout ? { timeoutSeconds: timeout } : {}),
@@ -184,7 +188,7 @@ export async function createAegisServer(options: AegisServerOptions): Promise<Ae
   return {
     server,
     async close() {
-      await sandbox.close();
+      await (await sandboxReady.catch(() => undefined))?.close();
       await server.close();
     },
   };
