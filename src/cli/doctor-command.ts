@@ -2,12 +2,12 @@
  * `aegis doctor`: one line per check, [OK]/[WARN]/[FAIL], each problem with its fix.
  * Exit 0 when all pass, 1 with warnings, 2 with failures.
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { defaultAuditLog, loadPolicySync } from "../host/load-policy.js";
 import { probeBwrap } from "../jail/probe.js";
-import { decideFs } from "../policy/decide.js";
+import { decideEnv, decideFs } from "../policy/decide.js";
 import type { PathRule, ResolvedPolicy } from "../policy/types.js";
 import { type CliIo, usageError } from "./io.js";
 
@@ -26,8 +26,43 @@ interface Check {
   text: string;
 }
 
-const BROAD = new Set(["**", "/**", "~/**", "/", "~", "*", "./**"]);
-const SECRET_VAR = /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|CREDENTIALS?)$/i;
+const SECRET_VAR = /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIAL|_PAT$|DATABASE_URL)/i;
+/** Names a secret-shaped variable commonly has; an allow rule that admits one is flagged. */
+const SAMPLE_SECRETS = [
+  "GITHUB_TOKEN",
+  "AWS_SECRET_ACCESS_KEY",
+  "OPENAI_API_KEY",
+  "DATABASE_URL",
+  "MY_SERVICE_PASSWORD",
+];
+const NATIVE_TOOLS = [
+  "Read",
+  "Glob",
+  "Grep",
+  "Write",
+  "Edit",
+  "MultiEdit",
+  "NotebookEdit",
+  "WebFetch",
+  "Bash",
+];
+
+/** The value after `--policy` in an argv-like list or a command string. */
+function policyArgOf(v: unknown): string | undefined {
+  const words = Array.isArray(v) ? v.map(String) : typeof v === "string" ? v.split(/\s+/) : [];
+  const i = words.indexOf("--policy");
+  return i >= 0 ? words[i + 1]?.replace(/^["']|["']$/g, "") : undefined;
+}
+
+function samePolicy(arg: string | undefined, dir: string, policy: ResolvedPolicy): boolean {
+  if (arg === undefined || policy.file === null) return arg === undefined && policy.file === null;
+  const path = resolve(dir, arg.replace(/^\$\{?CLAUDE_PROJECT_DIR\}?/, dir));
+  try {
+    return realpathSync(path) === policy.file;
+  } catch {
+    return false;
+  }
+}
 
 function readJson(path: string): Record<string, unknown> | undefined {
   try {
@@ -39,9 +74,11 @@ function readJson(path: string): Record<string, unknown> | undefined {
 
 function wiringChecks(policy: ResolvedPolicy, dir: string): Check[] {
   const out: Check[] = [];
-  const policyName = policy.file ? relative(dir, policy.file) : undefined;
-  const mentionsPolicy = (v: unknown) =>
-    policyName === undefined || JSON.stringify(v ?? "").includes(policyName);
+  const policyName = policy.file ? relative(dir, policy.file) : "(built-in default)";
+  const mentionsPolicy = (v: unknown) => {
+    const e = (v ?? {}) as { args?: unknown; command?: unknown };
+    return samePolicy(policyArgOf(e.args ?? e.command), dir, policy);
+  };
   const files: [string, (doc: Record<string, unknown>) => unknown][] = [
     [".mcp.json", (d) => (d.mcpServers as Record<string, unknown> | undefined)?.aegis],
     ["opencode.json", (d) => (d.mcp as Record<string, unknown> | undefined)?.aegis],
@@ -81,19 +118,7 @@ function wiringChecks(policy: ResolvedPolicy, dir: string): Check[] {
   const settingsPath = resolve(dir, ".claude", "settings.json");
   if (existsSync(settingsPath)) {
     any = true;
-    const doc = readJson(settingsPath);
-    const hooks = JSON.stringify(doc?.hooks ?? "");
-    if (!doc) out.push({ level: "FAIL", text: ".claude/settings.json is not valid JSON" });
-    else if (!hooks.includes("aegis hook claude")) {
-      out.push({
-        level: "WARN",
-        text: ".claude/settings.json has no aegis PreToolUse hook: native tools bypass the policy; run `aegis init --host claude`",
-      });
-    } else
-      out.push({
-        level: "OK",
-        text: ".claude/settings.json routes native tools through `aegis hook claude`",
-      });
+    out.push(claudeHookCheck(policy, dir, settingsPath));
   }
   if (!any)
     out.push({
@@ -101,6 +126,55 @@ function wiringChecks(policy: ResolvedPolicy, dir: string): Check[] {
       text: "no host wiring found here; run `aegis init --lang LANG --host claude|opencode|cursor`",
     });
   return out;
+}
+
+/** The PreToolUse hook must run `aegis hook claude` on this policy for every native tool. */
+function claudeHookCheck(policy: ResolvedPolicy, dir: string, settingsPath: string): Check {
+  const doc = readJson(settingsPath);
+  if (!doc) return { level: "FAIL", text: ".claude/settings.json is not valid JSON" };
+  const local = readJson(resolve(dir, ".claude", "settings.local.json"));
+  if (doc.disableAllHooks === true || local?.disableAllHooks === true) {
+    return {
+      level: "WARN",
+      text: "Claude Code hooks are disabled (disableAllHooks): native tools bypass the policy",
+    };
+  }
+  const pre = (doc.hooks as { PreToolUse?: unknown } | undefined)?.PreToolUse;
+  const entries = Array.isArray(pre) ? (pre as { matcher?: unknown; hooks?: unknown }[]) : [];
+  const covered = new Set<string>();
+  let wrongPolicy: string | undefined;
+  for (const e of entries) {
+    const cmds = Array.isArray(e.hooks)
+      ? (e.hooks as { command?: unknown }[]).map((h) => String(h.command ?? ""))
+      : [];
+    const aegis = cmds.find((c) => c.includes("aegis hook claude"));
+    if (!aegis) continue;
+    if (!samePolicy(policyArgOf(aegis), dir, policy)) {
+      wrongPolicy = policyArgOf(aegis) ?? "(no --policy)";
+      continue;
+    }
+    const matcher = typeof e.matcher === "string" ? e.matcher : "";
+    for (const t of NATIVE_TOOLS)
+      if (matcher === "" || matcher === "*" || matcher.split("|").includes(t)) covered.add(t);
+  }
+  const missing = NATIVE_TOOLS.filter((t) => !covered.has(t));
+  if (covered.size === 0 && !wrongPolicy) {
+    return {
+      level: "WARN",
+      text: ".claude/settings.json has no aegis PreToolUse hook: native tools bypass the policy; run `aegis init --host claude --force`",
+    };
+  }
+  if (missing.length === 0)
+    return {
+      level: "OK",
+      text: ".claude/settings.json routes native tools through `aegis hook claude`",
+    };
+  const here = policy.file ? relative(dir, policy.file) : "the built-in default";
+  const why = wrongPolicy ? ` (an aegis hook decides under ${wrongPolicy}, not ${here})` : "";
+  return {
+    level: "WARN",
+    text: `.claude/settings.json has no aegis PreToolUse hook for ${missing.join(", ")}${why}: those tools bypass the policy; run \`aegis init --host claude --force\``,
+  };
 }
 
 function broadGlobs(policy: ResolvedPolicy): Check[] {
@@ -111,9 +185,17 @@ function broadGlobs(policy: ResolvedPolicy): Check[] {
     ["delete_allow", fs.deleteAllow],
   ];
   const out: Check[] = [];
+  // A rule is over-broad when it admits arbitrary paths: anything under the root, the home
+  // directory, a sibling of the root, or the whole file system (tested, not spelled).
+  const probes = [
+    [`${policy.root}/zz-aegis-probe`, `${policy.root}/zz/yy/xx.aegis-probe`],
+    [`${policy.home}/zz-aegis-probe/x`],
+    [`${dirname(policy.root)}/zz-aegis-sibling/x`],
+    ["/zz-aegis-probe/x"],
+  ];
   for (const [key, rules] of lists) {
     for (const r of rules) {
-      if (BROAD.has(r.value) || r.glob === "/**" || r.glob === `${policy.home}/**`) {
+      if (probes.some((set) => set.every((p) => r.test(p)))) {
         out.push({
           level: "WARN",
           text: `filesystem.${key} "${r.value}" (${r.origin}) is very broad (${r.glob}); list the directories the agent needs`,
@@ -128,10 +210,22 @@ function broadGlobs(policy: ResolvedPolicy): Check[] {
 function secretShaped(policy: ResolvedPolicy): Check[] {
   const out: Check[] = [];
   for (const v of policy.environment.allowVars) {
-    if (SECRET_VAR.test(v.value)) {
+    const admitted = [...new Set([v.value, ...SAMPLE_SECRETS])].filter(
+      (name) =>
+        !name.includes("*") &&
+        v.test(name) &&
+        SECRET_VAR.test(name) &&
+        decideEnv(policy, name).decision === "allow",
+    );
+    if (admitted.includes(v.value)) {
       out.push({
         level: "WARN",
-        text: `environment.allow_vars "${v.value}" looks like a secret; move it to local_only_vars so scripts can use it without seeing it`,
+        text: `environment.allow_vars "${v.value}" looks like a secret; move it to local_only_vars so scripts can use it without seeing it (${v.origin})`,
+      });
+    } else if (admitted.length > 0) {
+      out.push({
+        level: "WARN",
+        text: `environment.allow_vars "${v.value}" (${v.origin}) admits secret-shaped variables in the clear (${admitted.join(", ")}); list them under local_only_vars so scripts can use them without seeing them`,
       });
     }
   }
@@ -193,7 +287,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
   else {
     const wanted = policy?.subprocess.sandbox === "bwrap";
     checks.push({
-      level: wanted ? "FAIL" : "WARN",
+      level: wanted ? "FAIL" : "OK",
       text: `${probe.reason}${wanted ? ' and the policy sets subprocess.sandbox = "bwrap"' : ' (needed only for subprocess.sandbox = "bwrap")'}. Fix: ${probe.fix}`,
     });
   }
@@ -201,9 +295,11 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
   if (policy) {
     const log = auditArg ?? defaultAuditLog(policy.root);
     try {
-      mkdirSync(dirname(log), { recursive: true, mode: 0o700 });
-      accessSync(dirname(log), constants.W_OK);
-      if (existsSync(log)) accessSync(log, constants.W_OK);
+      // Checked without creating anything: the nearest existing ancestor must be a writable directory.
+      let probe = existsSync(log) ? log : dirname(log);
+      while (!existsSync(probe)) probe = dirname(probe);
+      if (probe !== log && !statSync(probe).isDirectory()) throw new Error(`${probe} is not a directory`);
+      accessSync(probe, constants.W_OK);
       const reach = (["fs.read", "fs.write", "fs.delete"] as const).map(
         (a) => decideFs(policy, a, log).decision,
       );

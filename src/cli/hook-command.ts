@@ -30,7 +30,6 @@ exit 0 with a permissionDecision "allow", or exit 2 with the reason on stderr.
 const MAX_INPUT_BYTES = 4 * 1024 * 1024;
 /** Most entries inspected when Grep targets a directory. */
 const MAX_WALK_ENTRIES = 20_000;
-const SKIP_DIRS = new Set([".git", "node_modules"]);
 
 const USE_AEGIS = "use the aegis MCP tools (aegis_run, aegis_exec, aegis_fs_read) instead";
 
@@ -104,7 +103,8 @@ function checkTreeReadable(policy: ResolvedPolicy, dir: string): Decision | unde
         continue;
       }
       if (st.isDirectory()) {
-        if (!SKIP_DIRS.has(name)) stack.push(p);
+        // Nothing is skipped: ripgrep searches node_modules and .git/config can hold tokens.
+        stack.push(p);
         continue;
       }
       const d = decide(policy, { kind: "fs.read", path: p });
@@ -150,8 +150,29 @@ async function decideNative(
   switch (tool) {
     case "Read":
       return fsDecision("fs.read", stringField(input, "file_path"));
-    case "Glob":
-      return fsDecision("fs.list", typeof input.path === "string" && input.path ? input.path : cwd);
+    case "Glob": {
+      const dir = typeof input.path === "string" && input.path ? input.path : cwd;
+      const listed = fsDecision("fs.list", dir);
+      if (!listed.allow) return listed;
+      // The pattern can leave the directory (`/home/u/.ssh/*`, `../../x/*`, `~/…`): its
+      // fixed part, up to the first wildcard, must be listable too.
+      const pattern = typeof input.pattern === "string" ? input.pattern : "";
+      const fixed = pattern
+        .split("/")
+        .reduce<{ parts: string[]; done: boolean }>(
+          (acc, part) =>
+            acc.done || /[*?[{]/.test(part)
+              ? { parts: acc.parts, done: true }
+              : { parts: [...acc.parts, part], done: false },
+          { parts: [], done: false },
+        ).parts;
+      const escapes = pattern.startsWith("/") || pattern.startsWith("~") || pattern.split("/").includes("..");
+      if (!escapes) return listed;
+      const prefix = pattern.startsWith("/") ? `/${fixed.filter(Boolean).join("/")}` : fixed.join("/");
+      const base =
+        pattern.startsWith("/") || pattern.startsWith("~") ? prefix || "/" : `${listed.target}/${prefix}`;
+      return fsDecision("fs.list", base);
+    }
     case "Grep": {
       const raw = typeof input.path === "string" && input.path ? input.path : cwd;
       const v = fsDecision("fs.read", raw);
@@ -179,6 +200,10 @@ async function decideNative(
       } catch {
         return denied("net.http_get", url, `WebFetch denied: ${JSON.stringify(url)} is not a valid URL`);
       }
+      // Name rules first: a denied or unlisted name is never looked up (a lookup of
+      // `<secret>.attacker.example` would itself leak).
+      const byName = decide(policy, { kind: "net.http", method: "GET", url, resolvedIps: [] });
+      if (byName.decision === "deny") return fromDecision("net.http_get", url, byName);
       let resolvedIps: string[] = [];
       if (!parseAddress(host)) {
         try {
@@ -273,7 +298,11 @@ export async function hookCommand(args: string[], io: CliIo, stdinText?: string)
       skipSandboxProbe: true,
       ...(auditArg ? { auditLog: auditArg } : {}),
     });
-    const verdict = await decideNative(policy, cwd, tool, input as Record<string, unknown>);
+    // A tool call we cannot even map is still an attempt: it is denied and audited.
+    const verdict = await decideNative(policy, cwd, tool, input as Record<string, unknown>).catch(
+      (e: unknown): Verdict =>
+        denied(tool || "unknown", "", `aegis hook: ${(e as Error).message}`, "hook: malformed tool_input"),
+    );
     const log = AuditLog.open(auditArg ?? defaultAuditLog(policy.root));
     // The decision is recorded before Claude Code acts on it; if it cannot be, deny.
     await log.append({

@@ -46,6 +46,7 @@ function readJson(path: string): Json {
 function obj(parent: Json, key: string): Json {
   const v = parent[key];
   if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Json;
+  if (v !== undefined) throw new Error(`"${key}" exists but is not a JSON object`);
   const fresh: Json = {};
   parent[key] = fresh;
   return fresh;
@@ -54,6 +55,7 @@ function obj(parent: Json, key: string): Json {
 function arr(parent: Json, key: string): unknown[] {
   const v = parent[key];
   if (Array.isArray(v)) return v;
+  if (v !== undefined) throw new Error(`"${key}" exists but is not a JSON array`);
   const fresh: unknown[] = [];
   parent[key] = fresh;
   return fresh;
@@ -94,13 +96,20 @@ function planClaude(dir: string, policyArg: string, force: boolean, lockdown: bo
       "mcpServers.aegis",
     );
   });
-  const settings = jsonFile(resolve(dir, ".claude", "settings.json"), (doc) => {
+  const settings = jsonFile(resolve(dir, ".claude", "settings.json"), (doc, notes) => {
     const enabled = arr(doc, "enabledMcpjsonServers");
     if (!enabled.includes("aegis")) enabled.push("aegis");
     const pre = arr(obj(doc, "hooks"), "PreToolUse");
-    const command = `aegis hook claude --policy ${policyArg}`;
-    const present = pre.some((h) => JSON.stringify(h).includes("aegis hook claude"));
-    if (!present) pre.push({ matcher: NATIVE_TOOLS, hooks: [{ type: "command", command }] });
+    // Claude Code runs hooks from the session's directory, which may be a subdirectory;
+    // $CLAUDE_PROJECT_DIR pins the policy to the project root.
+    const command = `aegis hook claude --policy "$CLAUDE_PROJECT_DIR/${policyArg}"`;
+    const ours = { matcher: NATIVE_TOOLS, hooks: [{ type: "command", command }] };
+    const existing = pre.findIndex((h) => JSON.stringify(h).includes("aegis hook claude"));
+    if (existing < 0) pre.push(ours);
+    else if (JSON.stringify(pre[existing]) !== JSON.stringify(ours)) {
+      if (force) pre[existing] = ours;
+      else notes.push("kept the existing aegis PreToolUse hook, which differs (use --force to replace it)");
+    }
     if (lockdown) {
       const deny = arr(obj(doc, "permissions"), "deny");
       for (const t of CLAUDE_LOCKDOWN) if (!deny.includes(t)) deny.push(t);
@@ -197,10 +206,15 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
   const planned: PlannedFile[] = [];
   if (flags.out !== "-") {
     if (existsSync(policyPath) && !force) {
-      io.stderr(`aegis init: ${policyPath} exists; not overwriting it (use --force)\n`);
-      return EXIT_USAGE;
-    }
-    planned.push({ path: policyPath, content: policyText, note: `starter policy for ${lang}` });
+      if (hosts.length === 0) {
+        io.stderr(`aegis init: ${policyPath} exists; not overwriting it (use --force)\n`);
+        return EXIT_USAGE;
+      }
+      // Wiring a host into a project that already has a policy keeps the policy.
+      io.stderr(
+        `aegis init: keeping the existing ${relative(cwd, policyPath)} (use --force to replace it)\n`,
+      );
+    } else planned.push({ path: policyPath, content: policyText, note: `starter policy for ${lang}` });
   }
   try {
     for (const h of hosts) {
@@ -217,14 +231,16 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
   const ignore = planGitignore(dir);
   if (ignore) planned.push(ignore);
 
+  // With --out -, stdout carries only the policy; status lines go to stderr.
+  const status = flags.out === "-" ? io.stderr : io.stdout;
   for (const f of planned) {
     if (flags["dry-run"]) {
-      io.stdout(`--- would write ${f.path}${f.note ? ` (${f.note})` : ""}\n${f.content}`);
+      status(`--- would write ${f.path}${f.note ? ` (${f.note})` : ""}\n${f.content}`);
       continue;
     }
     mkdirSync(dirname(f.path), { recursive: true });
     writeFileSync(f.path, f.content);
-    io.stdout(`wrote ${relative(cwd, f.path) || f.path}${f.note ? ` (${f.note})` : ""}\n`);
+    status(`wrote ${relative(cwd, f.path) || f.path}${f.note ? ` (${f.note})` : ""}\n`);
   }
   if (!flags["dry-run"] && flags.out !== "-") {
     io.stdout(

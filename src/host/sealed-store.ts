@@ -32,7 +32,10 @@ export class RunSealedStore implements SealedStore {
   reveal(ref: SealedRef): string {
     const bytes = this.#own(ref) ? this.#bytes.get(ref.sealedId) : undefined;
     if (bytes === undefined) {
-      throw new AegisError("policy_violation", "unknown sealed reference: sealed values cannot be forged or reused across runs");
+      throw new AegisError(
+        "policy_violation",
+        "unknown sealed reference: sealed values cannot be forged or reused across runs",
+      );
     }
     return bytes;
   }

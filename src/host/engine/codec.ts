@@ -35,7 +35,9 @@ function decodeItem(item: unknown, store: RunSealedStore, where: string): HostVa
         // A plain object shaped like a SealedRef would pass isSealedRef() in a builtin: refuse it,
         // so the only SealedRefs a builtin ever sees are the ones this run's store issued.
         if (key === "sealedId") {
-          throw new MarshalError(`${where}: an object with a "sealedId" key cannot be passed (sealed values cannot be forged)`);
+          throw new MarshalError(
+            `${where}: an object with a "sealedId" key cannot be passed (sealed values cannot be forged)`,
+          );
         }
         defineData(out, key, decodeItem(source[key], store, `${where}.${key}`));
       }
@@ -75,14 +77,20 @@ function tagged(value: unknown, store: RunSealedStore): unknown {
     return typeof value === "number" && !Number.isFinite(value) ? null : value;
   }
   if (isSealedRef(value)) {
-    if (!store.owns(value)) throw new MarshalError("builtin returned a sealed reference this run did not issue");
+    if (!store.owns(value))
+      throw new MarshalError("builtin returned a sealed reference this run did not issue");
     return [2, value.sealedId, value.label];
   }
   if (Array.isArray(value)) return [0, value.map((x) => tagged(x, store))];
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (item !== undefined && typeof item !== "function") {
-      Object.defineProperty(out, key, { value: tagged(item, store), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: tagged(item, store),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
   }
   return [1, out];

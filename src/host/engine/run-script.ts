@@ -1,0 +1,261 @@
+/**
+ * The sandbox engine's entry point: run one script in a fresh QuickJS instance and return
+ * the one result shape (script-api.md "Output of a run").
+ *
+ * It runs in whatever thread calls it. In-process it cannot pre-empt a single long native
+ * call; `Sandbox` (sandbox.ts) runs it in a worker whose host-side timer can.
+ */
+import type { ResolvedPolicy } from "../../policy/types.js";
+import type {
+  AuditSink,
+  AuditSource,
+  BuiltinTable,
+  ConfirmRequest,
+  Redactor,
+  RunContext,
+  RunKind,
+  RunResult,
+} from "../builtin-types.js";
+import { RunSealedStore } from "../sealed-store.js";
+import { deadlineFatal, type GuestEnding, GuestRun } from "./guest-run.js";
+import { type RunLimits, runLimits } from "./limits.js";
+import { describeToError, type Fatal, type RunError, redactValue } from "./outcome.js";
+import { newRunId } from "./run-id.js";
+import { type GuestInstance, newGuestInstance } from "./wasm.js";
+
+/** One finding of the pre-execution verifier (host/verifier.ts). */
+export interface VerifierFinding {
+  message: string;
+  line?: number;
+  column?: number;
+  hint?: string;
+}
+
+/** Everything a run uses from outside; tests pass fakes, the worker passes the real ones. */
+export interface EngineServices {
+  policy: ResolvedPolicy;
+  builtins: BuiltinTable;
+  audit: AuditSink;
+  /** A fresh redactor per run: the sealed store registers every secret it seals with it. */
+  redactor: Redactor;
+  confirm(request: ConfirmRequest): Promise<boolean>;
+  env: Readonly<Record<string, string | undefined>>;
+  source: AuditSource;
+  /** The verifier; any finding ends the run with `verifier_rejection` before it starts. */
+  verify?: (script: string, policy: ResolvedPolicy) => readonly VerifierFinding[];
+}
+
+export interface RunRequest {
+  script: string;
+  /** Shown in stack traces and used to locate errors; default `script.js`. */
+  filename?: string;
+  /** Shortens (never extends) `runtime.max_seconds` for this run. */
+  timeoutSeconds?: number;
+  runId?: string;
+}
+
+export interface RunReport {
+  result: RunResult;
+  /** False when the wasm instance was dropped instead of disposed (after a fault). */
+  disposedCleanly: boolean;
+}
+
+export async function runScript(request: RunRequest, services: EngineServices): Promise<RunResult> {
+  return (await runScriptReport(request, services)).result;
+}
+
+export async function runScriptReport(request: RunRequest, services: EngineServices): Promise<RunReport> {
+  const started = performance.now();
+  const runId = request.runId ?? newRunId();
+  const filename = request.filename ?? "script.js";
+  const limits = runLimits(services.policy, request.timeoutSeconds);
+  const controller = new AbortController();
+  const store = new RunSealedStore((secret) => services.redactor.add(secret));
+  const ctx: RunContext = {
+    runId,
+    source: services.source,
+    policy: services.policy,
+    sealed: store,
+    redactor: services.redactor,
+    audit: services.audit,
+    confirm: (req) => (controller.signal.aborted ? Promise.resolve(false) : services.confirm(req)),
+    signal: controller.signal,
+    calls: [],
+    localOnlyRead: false,
+    env: services.env,
+  };
+  const redact = (text: string): string => {
+    try {
+      return services.redactor.redact(text);
+    } catch {
+      return "[REDACTED]";
+    }
+  };
+  const finish = (fields: Omit<RunResult, "calls" | "duration_ms" | "run_id">): RunResult => ({
+    ...fields,
+    ...(fields.error ? { error: { ...fields.error, message: redact(fields.error.message) } } : {}),
+    calls: ctx.calls.slice(),
+    duration_ms: Math.round((performance.now() - started) * 10) / 10,
+    run_id: runId,
+  });
+
+  const rejection = verify(request.script, services);
+  if (rejection) {
+    return {
+      result: finish({ ok: false, kind: "verifier_rejection", output: "", error: rejection }),
+      disposedCleanly: true,
+    };
+  }
+
+  let instance: GuestInstance;
+  let run: GuestRun;
+  try {
+    instance = await newGuestInstance(limits.memoryMb);
+    run = new GuestRun(instance, ctx, store, services.builtins, limits, started + limits.timeoutMs);
+  } catch (e) {
+    const message = `the sandbox could not start: ${e instanceof Error ? e.message : String(e)}`;
+    return {
+      result: finish({ ok: false, kind: "io_error", output: "", error: { message } }),
+      disposedCleanly: true,
+    };
+  }
+  const timer = setTimeout(() => run.stop(deadlineFatal(limits)), limits.timeoutMs + 1);
+  let ending: GuestEnding;
+  try {
+    run.install();
+    ending = await run.evaluate(request.script, filename);
+  } catch (e) {
+    // A trap or a host stack overflow inside wasm: the instance cannot be trusted any more.
+    run.faulted = true;
+    ending = { type: "stopped", fatal: run.fatal ?? faultFatal(e, instance, limits) };
+  } finally {
+    clearTimeout(timer);
+    // Every pending call is aborted: an effect that has not started never starts.
+    controller.abort();
+  }
+  const disposedCleanly = run.dispose();
+  store.clear();
+
+  const output = run.output.render(redact);
+  const error = endingError(ending, filename, ctx, limits);
+  if (error)
+    return {
+      result: finish({ ok: false, kind: error.kind, output, error: located(error) }),
+      disposedCleanly,
+    };
+  const text = ending.type === "value" ? ending.text : "";
+  const refusal = refuseValue(text, run.output.totalBytes, ctx, limits);
+  if (refusal)
+    return {
+      result: finish({ ok: false, kind: refusal.kind, output, error: { message: refusal.message } }),
+      disposedCleanly,
+    };
+  const value = text === "" ? undefined : redactValue(JSON.parse(text), redact);
+  return {
+    result: finish({ ok: true, kind: "success", ...(value === undefined ? {} : { value }), output }),
+    disposedCleanly,
+  };
+}
+
+function verify(script: string, services: EngineServices): RunResult["error"] | undefined {
+  if (!services.verify) return undefined;
+  let findings: readonly VerifierFinding[];
+  try {
+    findings = services.verify(script, services.policy);
+  } catch (e) {
+    // The verifier is not the boundary, but a crash in it must not wave a script through.
+    findings = [
+      { message: `the verifier failed: ${e instanceof Error ? e.message : String(e)}`, line: 1, column: 1 },
+    ];
+  }
+  const first = findings[0];
+  if (!first) return undefined;
+  const lines = findings.map((f) => {
+    const at = f.line === undefined ? "" : `${f.line}${f.column === undefined ? "" : `:${f.column}`}: `;
+    return `${at}${f.message}${f.hint ? ` (${f.hint})` : ""}`;
+  });
+  return {
+    message: lines.join("\n"),
+    ...(first.line === undefined ? {} : { line: first.line }),
+    ...(first.column === undefined ? {} : { column: first.column }),
+  };
+}
+
+function endingError(
+  ending: GuestEnding,
+  filename: string,
+  ctx: RunContext,
+  limits: RunLimits,
+): RunError | undefined {
+  if (ending.type === "stopped") return { kind: ending.fatal.kind, message: ending.fatal.message };
+  if (ending.type === "value") return undefined;
+  if (ending.phase === "result" && ending.description.name === "RangeError") {
+    // The default export passed a size bound: like output past its cap, a runtime limit.
+    return {
+      kind: "runtime_limit",
+      message: `${ending.description.message} (runtime.max_output_bytes = ${limits.maxOutputBytes})`,
+    };
+  }
+  const error = describeToError(ending.description, filename);
+  // After a local-only read, text the script chose (a thrown message) is output like any other.
+  if (limits.noOutputAfterLocalOnlyRead && ctx.localOnlyRead && ending.description.kind === "") {
+    return {
+      kind: error.kind,
+      message:
+        "error message withheld: runtime.no_output_after_local_only_read is set and this run has read a local-only value",
+    };
+  }
+  return error;
+}
+
+function located(error: RunError): NonNullable<RunResult["error"]> {
+  return {
+    message: error.message,
+    ...(error.line === undefined ? {} : { line: error.line }),
+    ...(error.column === undefined ? {} : { column: error.column }),
+  };
+}
+
+function refuseValue(
+  text: string,
+  outputBytes: number,
+  ctx: RunContext,
+  limits: RunLimits,
+): Fatal | undefined {
+  if (text === "") return undefined;
+  if (limits.noOutputAfterLocalOnlyRead && ctx.localOnlyRead) {
+    return {
+      kind: "policy_violation",
+      message:
+        "the result value is withheld: runtime.no_output_after_local_only_read is set and this run has read a local-only value",
+    };
+  }
+  const bytes = Buffer.byteLength(text);
+  if (outputBytes + bytes > limits.maxOutputBytes) {
+    return {
+      kind: "runtime_limit",
+      message: `the result value (${bytes} bytes) and the output (${outputBytes} bytes) exceed runtime.max_output_bytes = ${limits.maxOutputBytes}`,
+    };
+  }
+  return undefined;
+}
+
+function faultFatal(
+  e: unknown,
+  instance: GuestInstance,
+  limits: RunLimits,
+): { kind: RunKind; message: string } {
+  if (instance.outOfMemory()) {
+    return {
+      kind: "runtime_limit",
+      message: `out of memory: the script exceeded runtime.max_memory_mb = ${limits.memoryMb}`,
+    };
+  }
+  if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    return { kind: "runtime_limit", message: "the script recursed too deeply (host stack exhausted)" };
+  }
+  return {
+    kind: "io_error",
+    message: `internal sandbox fault: ${e instanceof Error ? e.message : String(e)}`,
+  };
+}
