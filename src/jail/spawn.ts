@@ -8,8 +8,10 @@
  * environment values given to the jail never appear on a command line (`/proc/PID/cmdline`
  * is readable by every local user).
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { AegisError } from "../errors.js";
+import { trackChildProcess } from "./child-tracker.js";
 
 export interface ProcessRequest {
   /** Absolute path of the executable (resolved by the caller; never looked up here). */
@@ -88,6 +90,9 @@ export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
       );
       return;
     }
+    // The sandbox's main thread learns the group, so it can kill it if it must terminate
+    // a stuck worker (this thread would then never run `finish`).
+    const untrack = trackChildProcess(child.pid);
     let failure: AegisError | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
@@ -117,6 +122,7 @@ export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
       clearTimeout(drainTimer);
       req.signal?.removeEventListener("abort", onAbort);
       killGroup(child);
+      untrack();
       if (failure) {
         reject(failure);
         return;

@@ -70,7 +70,8 @@ export const SECTION_KEYS: Record<string, Record<string, KeyType>> = {
   runtime: {
     max_seconds: { t: "number", min: 0.001, max: 86400 },
     max_memory_mb: { t: "int", min: 8, max: 4096 },
-    max_callstack_size: { t: "int", min: 1024, max: 64 * 1024 * 1024 },
+    // Guest call depth in frames (converted to QuickJS stack bytes by the engine).
+    max_callstack_size: { t: "int", min: 16, max: 1_000_000 },
     max_output_bytes: { t: "int", min: 1, max: 1024 * 1024 * 1024 },
     max_calls_per_capability: { t: "capIntTable" },
     max_total_calls: { t: "int", min: 0, max: 1e9 },

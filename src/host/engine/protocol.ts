@@ -6,7 +6,7 @@
  *   worker → main   ready | init-failed (once, after start), result, confirm, child, closed
  *
  * `child` messages let the main thread kill the process groups of a worker it terminates
- * (see child-tracker.ts). `confirm` asks the operator on the main thread, which owns the
+ * (see jail/child-tracker.ts). `confirm` asks the operator on the main thread, which owns the
  * TTY or the MCP connection.
  */
 import type { AuditSource, ConfirmRequest, RunResult } from "../builtin-types.js";

@@ -8,7 +8,7 @@
  */
 import { isIP } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import { buildConnector, Pool } from "undici";
+import type { buildConnector, Pool } from "undici";
 import { AegisError } from "../../errors.js";
 import type { Decision } from "../../policy/types.js";
 import { readCappedBody } from "./read-body.js";
@@ -93,6 +93,7 @@ export class PinnedHttpClient {
     const { url } = target;
     try {
       if (signal.aborted) throw signal.reason;
+      undici ??= await import("undici");
       const response = await this.#pool(target).request({
         path: `${url.pathname}${url.search}`,
         method: request.method as "GET",
@@ -143,7 +144,7 @@ export class PinnedHttpClient {
       this.#pools.set(key, pool);
       return pool;
     }
-    pool = new Pool(target.url.origin, {
+    pool = new undici!.Pool(target.url.origin, {
       connect: pinnedConnector(target, this.#tls),
       keepAliveTimeout: 4_000,
     });
@@ -162,8 +163,14 @@ export class PinnedHttpClient {
  * order (the next one only when a connection cannot be made at all). TLS still sends the
  * original host as SNI and verifies the certificate against it.
  */
+/**
+ * undici is loaded on the first request, not at start-up: it is most of a sandbox
+ * worker's start time and most scripts never touch the network.
+ */
+let undici: typeof import("undici") | undefined;
+
 function pinnedConnector(target: PinnedTarget, tls: Pick<ConnectionOptions, "ca">): buildConnector.connector {
-  const base = buildConnector({ ...tls, rejectUnauthorized: true, timeout: 10_000 });
+  const base = undici!.buildConnector({ ...tls, rejectUnauthorized: true, timeout: 10_000 });
   const host = bareHostname(target.url.hostname);
   // SNI must not carry an IP literal; Node then checks the certificate against the address.
   const servername = isIP(host) === 0 ? host : undefined;
