@@ -24,6 +24,7 @@ await build({
     aegis: "src/cli/main.ts",
     "aegis-mcp": "src/mcp/main.ts",
     "sandbox-worker": "src/host/sandbox-worker.ts",
+    index: "src/index.ts",
   },
   // Bundled CommonJS packages call require() for Node builtins; give ESM output one.
   banner: {

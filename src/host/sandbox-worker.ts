@@ -10,9 +10,9 @@
 import { resolve } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { AuditLog } from "../audit/writer.js";
+import { setChildReporter } from "../jail/child-tracker.js";
 import type { BuiltinTable, ConfirmRequest } from "./builtin-types.js";
 import { BUILTINS } from "./builtins/index.js";
-import { setChildReporter } from "../jail/child-tracker.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./engine/protocol.js";
 import { type EngineServices, runScript } from "./engine/run-script.js";
 import { quickjsWasmModule } from "./engine/wasm.js";

@@ -93,7 +93,7 @@ export class PinnedHttpClient {
     const { url } = target;
     try {
       if (signal.aborted) throw signal.reason;
-      undici ??= await import("undici");
+      undici ??= await loadUndici();
       const response = await this.#pool(target).request({
         path: `${url.pathname}${url.search}`,
         method: request.method as "GET",
@@ -168,6 +168,12 @@ export class PinnedHttpClient {
  * worker's start time and most scripts never touch the network.
  */
 let undici: typeof import("undici") | undefined;
+
+async function loadUndici(): Promise<typeof import("undici")> {
+  const m = (await import("undici")) as typeof import("undici") & { default?: typeof import("undici") };
+  // Bundled, a CommonJS package's exports arrive as the namespace's default.
+  return typeof m.Pool === "function" ? m : m.default!;
+}
 
 function pinnedConnector(target: PinnedTarget, tls: Pick<ConnectionOptions, "ca">): buildConnector.connector {
   const base = undici!.buildConnector({ ...tls, rejectUnauthorized: true, timeout: 10_000 });

@@ -1,0 +1,405 @@
+/**
+ * `npm run bench`: every performance figure of docs/performance.md, measured in one run
+ * against baselines measured in the same run (bare Node, Deno, undici, execFile).
+ * Medians over repeated runs; says whether NODE_EXTRA_CA_CERTS was set.
+ *
+ *   npm run bench                 # full run, writes bench/results.json
+ *   BENCH_QUICK=1 npm run bench   # fewer repetitions
+ */
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { Pool } from "undici";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const DIST = join(ROOT, "dist");
+const QUICK = process.env.BENCH_QUICK === "1";
+const CA = "/etc/ssl/certs/ca-certificates.crt";
+const execFileP = promisify(execFile);
+
+type Row = { name: string; value: string; baseline?: string; ratio?: string; note?: string };
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+const ms = (x: number) => `${x.toFixed(x < 10 ? 2 : 1)} ms`;
+const us = (x: number) => `${x.toFixed(1)} µs`;
+
+function timeCommand(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd = ROOT,
+  input?: string,
+): number {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { env, cwd, input, stdio: ["pipe", "ignore", "ignore"] });
+  const elapsed = performance.now() - t;
+  if (r.error) throw r.error;
+  return elapsed;
+}
+
+function repeat(n: number, fn: () => number): number[] {
+  fn(); // warm the file cache
+  return Array.from({ length: n }, fn);
+}
+
+function envWith(ca: boolean): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (ca && existsSync(CA)) env.NODE_EXTRA_CA_CERTS = CA;
+  else delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
+function coldStart(): void {
+  const n = QUICK ? 5 : 15;
+  const deno = join(ROOT, "node_modules", ".bin", "deno");
+  const hello = join(ROOT, "examples", "hello.js");
+  for (const ca of [false, true]) {
+    const env = envWith(ca);
+    const label = ca ? "with NODE_EXTRA_CA_CERTS" : "without NODE_EXTRA_CA_CERTS";
+    const node0 = median(repeat(n, () => timeCommand(process.execPath, ["-e", "0"], env)));
+    const aegis = median(
+      repeat(n, () => timeCommand(process.execPath, [join(DIST, "aegis.js"), "run", hello], env)),
+    );
+    const denoRun = existsSync(deno)
+      ? median(
+          repeat(n, () =>
+            timeCommand(deno, ["run", "--allow-read", hello], { ...env, DENO_NO_UPDATE_CHECK: "1" }),
+          ),
+        )
+      : Number.NaN;
+    results[`cold_${ca ? "ca" : "noca"}`] = { node0, aegis, deno: denoRun };
+    rows.push({
+      name: `cold \`aegis run examples/hello.js\` (${label})`,
+      value: ms(aegis),
+      baseline: `node -e 0: ${ms(node0)}; deno run: ${ms(denoRun)}`,
+      ratio: `${(aegis / node0).toFixed(2)}× node, ${(aegis / denoRun).toFixed(2)}× deno`,
+    });
+  }
+}
+
+async function loadLib() {
+  return (await import(join(DIST, "index.js"))) as typeof import("../src/index.js");
+}
+
+function project(toml: string, files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "aegis-bench-"));
+  writeFileSync(join(dir, "aegis.toml"), toml);
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(join(dir, rel, ".."), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+  return dir;
+}
+
+async function sandboxFor(dir: string) {
+  const { Sandbox } = await loadLib();
+  return Sandbox.create({
+    policyFile: join(dir, "aegis.toml"),
+    cwd: dir,
+    auditLog: join(dir, ".aegis", "audit.jsonl"),
+    source: "run",
+    confirm: async () => true,
+    env: { PATH: process.env.PATH },
+  });
+}
+
+async function warmRuns(): Promise<void> {
+  const dir = project("[runtime]\nmax_seconds = 10\n");
+  const sb = await sandboxFor(dir);
+  const n = QUICK ? 200 : 1000;
+  const xs: number[] = [];
+  const rssStart = process.memoryUsage().rss;
+  let rssPeak = rssStart;
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const r = await sb.run("export default 1");
+    xs.push(performance.now() - t);
+    if (!r.ok) throw new Error(`trivial run failed: ${r.error?.message}`);
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+  }
+  await sb.close();
+  results.warm = { median: median(xs), n, rssStartMb: rssStart / 2 ** 20, rssPeakMb: rssPeak / 2 ** 20 };
+  rows.push({
+    name: `warm trivial run, fresh sandbox each (median of ${n})`,
+    value: ms(median(xs)),
+    note: "target ≤ 1 ms",
+  });
+  rows.push({
+    name: `main-process RSS over ${n} runs`,
+    value: `${(rssStart / 2 ** 20).toFixed(0)} → peak ${(rssPeak / 2 ** 20).toFixed(0)} MiB`,
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function fsReadOverhead(): Promise<void> {
+  const dir = project('[filesystem]\nread_allow = ["data/**"]\n[runtime]\nmax_seconds = 60\n', {
+    "data/one-kb.txt": "x".repeat(1024),
+  });
+  const sb = await sandboxFor(dir);
+  const n = QUICK ? 500 : 2000;
+  const loop = (body: string) =>
+    `const t0 = Date.now();\nfor (let i = 0; i < ${n}; i++) { ${body} }\nexport default Date.now() - t0;`;
+  const per: number[] = [];
+  const empty: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const r = await sb.run(loop('await fs.read("data/one-kb.txt");'));
+    const e = await sb.run(loop("await 0;"));
+    if (!r.ok || !e.ok) throw new Error(`fs.read loop failed: ${r.error?.message ?? e.error?.message}`);
+    per.push(((r.value as number) * 1000) / n);
+    empty.push(((e.value as number) * 1000) / n);
+  }
+  await sb.close();
+  const { readFile } = await import("node:fs/promises");
+  const file = join(dir, "data", "one-kb.txt");
+  const node: number[] = [];
+  for (let k = 0; k < 5; k++) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await readFile(file, "utf8");
+    node.push(((performance.now() - t) * 1000) / n);
+  }
+  const aegisPer = median(per) - median(empty);
+  results.fsRead = { aegisPerCallUs: aegisPer, nodePerCallUs: median(node), n };
+  rows.push({
+    name: "`fs.read` of 1 KiB inside a script (gate + audit + bridge), per call",
+    value: us(aegisPer),
+    baseline: `fs.promises.readFile: ${us(median(node))}`,
+    ratio: `overhead ${us(aegisPer - median(node))}`,
+    note: "target ≤ 25 µs overhead",
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function childRss(): void {
+  const r = spawnSync(
+    "/usr/bin/time",
+    ["-f", "%M", process.execPath, join(DIST, "aegis.js"), "run", join(ROOT, "examples", "hello.js")],
+    {
+      encoding: "utf8",
+    },
+  );
+  const kb = Number(r.stderr.trim().split("\n").at(-1));
+  results.peakRssRunMb = kb / 1024;
+  rows.push({ name: "peak RSS of one `aegis run` process", value: `${(kb / 1024).toFixed(0)} MiB` });
+}
+
+async function httpBench(): Promise<void> {
+  const server = http.createServer((req, res) => {
+    if (req.url === "/close") res.setHeader("connection", "close");
+    res.end("hello");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const n = QUICK ? 200 : 1000;
+  const dir = project(
+    `[network]\nhttp_get_allow = ["127.0.0.1"]\nallow_ports = [${port}]\n[runtime]\nmax_seconds = 120\n`,
+  );
+  const sb = await sandboxFor(dir);
+  for (const [mode, path] of [
+    ["keep-alive", "/"],
+    ["fresh connections", "/close"],
+  ] as const) {
+    const url = `http://127.0.0.1:${port}${path}`;
+    const pool = new Pool(`http://127.0.0.1:${port}`);
+    const direct: number[] = [];
+    const aegis: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t = performance.now();
+      for (let i = 0; i < n; i++) await (await pool.request({ path, method: "GET" })).body.text();
+      direct.push(performance.now() - t);
+      const r = await sb.run(
+        `const t0 = Date.now();\nfor (let i = 0; i < ${n}; i++) await net.httpGet(${JSON.stringify(url)});\nexport default Date.now() - t0;`,
+      );
+      if (!r.ok) throw new Error(`http loop failed: ${r.error?.message}`);
+      aegis.push(r.value as number);
+    }
+    await pool.close();
+    const ratio = median(direct) / median(aegis);
+    results[`http_${mode}`] = { directMs: median(direct), aegisMs: median(aegis), n, throughputRatio: ratio };
+    rows.push({
+      name: `${n} loopback GETs, ${mode}`,
+      value: ms(median(aegis)),
+      baseline: `undici direct: ${ms(median(direct))}`,
+      ratio: `${ratio.toFixed(2)}× direct throughput`,
+      note: "target ≥ 0.8×",
+    });
+  }
+  await sb.close();
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function execBench(): Promise<void> {
+  const n = QUICK ? 50 : 200;
+  const truePath = existsSync("/usr/bin/true") ? "/usr/bin/true" : "/bin/true";
+  const node: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await execFileP(truePath, []);
+    node.push(performance.now() - t);
+  }
+  const out: Record<string, number> = { execFile: median(node) };
+  for (const sandbox of ["none", "bwrap"]) {
+    const dir = project(
+      `requires_approval = []\n[environment]\nallow_vars = ["PATH"]\n[subprocess]\nallow_commands = ["true"]\nsandbox = "${sandbox}"\n[runtime]\nmax_seconds = 120\n`,
+    );
+    const sb = await sandboxFor(dir).catch((e: Error) => e);
+    if (sb instanceof Error) {
+      out[sandbox] = Number.NaN;
+      continue;
+    }
+    const r = await sb.run(
+      `const xs = [];\nfor (let i = 0; i < ${n}; i++) { const t = Date.now(); await subprocess.exec(["true"]); xs.push(Date.now() - t); }\nxs.sort((a, b) => a - b);\nexport default xs[${n >> 1}];`,
+    );
+    await sb.close();
+    if (!r.ok) throw new Error(`exec loop failed: ${r.error?.message}`);
+    out[sandbox] = r.value as number;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  results.exec = out;
+  rows.push({
+    name: '`subprocess.exec(["true"])`, median',
+    value: `plain ${ms(out.none!)}, jailed ${ms(out.bwrap!)}`,
+    baseline: `execFile: ${ms(out.execFile!)}`,
+    ratio: `jail adds ${ms(out.bwrap! - out.none!)}`,
+  });
+}
+
+async function mcpBench(): Promise<void> {
+  const dir = project("[runtime]\nmax_seconds = 10\n");
+  const n = QUICK ? 5 : 10;
+  const cold: number[] = [];
+  for (let i = 0; i < n; i++) {
+    cold.push(
+      await new Promise<number>((done, fail) => {
+        const t0 = performance.now();
+        const p = spawn(process.execPath, [join(DIST, "aegis-mcp.js"), "--policy", join(dir, "aegis.toml")], {
+          cwd: dir,
+          env: envWith(false),
+          stdio: ["pipe", "pipe", "ignore"],
+        });
+        let buf = "";
+        p.on("error", fail);
+        p.stdout.on("data", (d: Buffer) => {
+          buf += d.toString();
+          for (const line of buf.split("\n").slice(0, -1)) {
+            const m = JSON.parse(line) as { id?: number };
+            if (m.id === 1) {
+              p.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+              p.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" })}\n`);
+            }
+            if (m.id === 2) {
+              done(performance.now() - t0);
+              p.kill();
+            }
+          }
+          buf = buf.slice(buf.lastIndexOf("\n") + 1);
+        });
+        p.stdin.write(
+          `${JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "bench", version: "1" } } })}\n`,
+        );
+      }),
+    );
+  }
+  const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+  const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js");
+  const client = new Client({ name: "bench", version: "1" });
+  await client.connect(
+    new StdioClientTransport({
+      command: process.execPath,
+      args: [join(DIST, "aegis-mcp.js"), "--policy", join(dir, "aegis.toml")],
+      cwd: dir,
+    }),
+  );
+  const warm: number[] = [];
+  for (let i = 0; i < (QUICK ? 100 : 300); i++) {
+    const t = performance.now();
+    await client.callTool({ name: "aegis_run", arguments: { script: "export default 1" } });
+    warm.push(performance.now() - t);
+  }
+  await client.close();
+  results.mcp = { coldToolsListMs: median(cold), warmRunMs: median(warm.slice(20)) };
+  rows.push({
+    name: "aegis-mcp cold start to `tools/list` answer (no CA env)",
+    value: ms(median(cold)),
+    note: "target ≤ 250 ms",
+  });
+  rows.push({
+    name: "aegis-mcp `aegis_run` trivial script, warm median (SDK client, stdio)",
+    value: ms(median(warm.slice(20))),
+    note: "target ≤ 2 ms",
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function hookBench(): void {
+  const dir = project('inherits = "secure-defaults"\n[filesystem]\nread_allow = ["src/**"]\n', {
+    "src/a.py": "x\n",
+  });
+  const payload = JSON.stringify({
+    session_id: "bench",
+    cwd: dir,
+    hook_event_name: "PreToolUse",
+    tool_name: "Read",
+    tool_input: { file_path: join(dir, "src", "a.py") },
+  });
+  const n = QUICK ? 5 : 15;
+  const xs = repeat(n, () =>
+    timeCommand(
+      process.execPath,
+      [join(DIST, "aegis.js"), "hook", "claude", "--policy", join(dir, "aegis.toml")],
+      envWith(false),
+      dir,
+      payload,
+    ),
+  );
+  results.hookColdMs = median(xs);
+  rows.push({
+    name: "`aegis hook claude` cold decision (Read, no CA env)",
+    value: ms(median(xs)),
+    note: "target ≤ 80 ms",
+  });
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const started = performance.now();
+const load = (await import("node:os")).loadavg()[0]!;
+for (const step of [
+  coldStart,
+  warmRuns,
+  fsReadOverhead,
+  childRss,
+  httpBench,
+  execBench,
+  mcpBench,
+  hookBench,
+]) {
+  process.stderr.write(`bench: ${step.name}…\n`);
+  await step();
+}
+const caSet = process.env.NODE_EXTRA_CA_CERTS ? `set (${process.env.NODE_EXTRA_CA_CERTS})` : "not set";
+const header = [
+  `Node ${process.version}, ${(await import("node:os")).cpus().length} cores, load average ${load.toFixed(2)} at start;`,
+  `NODE_EXTRA_CA_CERTS in the bench's own environment: ${caSet} (cold starts are measured both ways).`,
+  "",
+  "| measure | aegis | baseline (same run) | ratio | target |",
+  "|---|---|---|---|---|",
+  ...rows.map((r) => `| ${r.name} | ${r.value} | ${r.baseline ?? ""} | ${r.ratio ?? ""} | ${r.note ?? ""} |`),
+].join("\n");
+console.log(header);
+writeFileSync(
+  join(ROOT, "bench", "results.json"),
+  `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`,
+);
+console.log(
+  `\n(total ${((performance.now() - started) / 1000).toFixed(0)} s; raw figures in bench/results.json)`,
+);
