@@ -5,7 +5,15 @@
  * what a host sees: tool results, protocol errors, stdout bytes, files and audit records.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -239,7 +247,7 @@ export function secretForms(secret: string): string[] {
   ];
 }
 
-/** Throws if any form of `secret` occurs anywhere in `value` (serialised). */
+/** The first form of `secret` found anywhere in `value` (serialised), or undefined. */
 export function findSecret(value: unknown, secret: string): string | undefined {
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return secretForms(secret).find((form) => text.includes(form));

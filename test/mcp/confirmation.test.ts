@@ -122,7 +122,10 @@ describe("confirmation by elicitation (stdio, --confirm-mode auto)", () => {
       assert.match(textOf(result), /fs\.delete/);
       assert.equal(project.read("data/victim.txt"), "precious");
       const records = auditRecords(project.auditLog).filter((r) => r.run === run.run_id);
-      assert.ok(records.some((r) => r.status === "declined"), JSON.stringify(records));
+      assert.ok(
+        records.some((r) => r.status === "declined"),
+        JSON.stringify(records),
+      );
     });
   }
 
@@ -235,7 +238,10 @@ describe("elicitation timeout (in-process server, InMemoryTransport)", () => {
       log: (line) => logs.push(line),
     });
     t.after(() => aegis.close());
-    const client = new Client({ name: "silent-operator", version: "1" }, { capabilities: { elicitation: {} } });
+    const client = new Client(
+      { name: "silent-operator", version: "1" },
+      { capabilities: { elicitation: {} } },
+    );
     let lateAnswers = 0;
     client.setRequestHandler(
       ElicitRequestSchema,

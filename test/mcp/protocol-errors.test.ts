@@ -79,6 +79,25 @@ describe("protocol errors", () => {
     });
   }
 
+  test("argument names inherited from Object.prototype (constructor, toString, __proto__) are unknown arguments", async () => {
+    const cases: Array<[string, Record<string, unknown>, string]> = [
+      ["aegis_fs_read", { path: "src/a.txt", constructor: 1 }, "constructor"],
+      ["aegis_run", { script: "1", toString: "x" }, "toString"],
+      ["aegis_fs_read", JSON.parse('{"path":"src/a.txt","__proto__":{"offset":"x"}}'), "__proto__"],
+    ];
+    const accepted: string[] = [];
+    for (const [tool, args, name] of cases) {
+      try {
+        await aegis.call(tool, args);
+        accepted.push(name);
+      } catch (e) {
+        assert.ok(e instanceof McpError && e.code === ErrorCode.InvalidParams, String(e));
+        assert.match(e.message, new RegExp(`unknown argument "${name}"`));
+      }
+    }
+    assert.deepEqual(accepted, [], `accepted as known arguments: ${accepted.join(", ")}`);
+  });
+
   test("a malformed call runs nothing: no audit record, no file written", async () => {
     const before = auditRecords(project.auditLog).length;
     await assert.rejects(aegis.call("aegis_fs_write", { path: "src/new.txt", content: 1 }), McpError);

@@ -23,6 +23,7 @@ inherits = "secure-defaults"
 [filesystem]
 read_allow = ["src/**", "data/**"]
 write_allow = ["data/**", "vault/**"]
+delete_allow = ["data/**"]
 local_only_read = ["vault/**"]
 [environment]
 allow_vars = ["PATH"]
@@ -87,13 +88,20 @@ describe("redaction of local-only values over MCP", () => {
   });
 
   const scripts: Array<[string, string]> = [
-    ["console.log of the sealed value", 'const s = await env.read("DEPLOY_TOKEN"); console.log(s, [s], { s });'],
+    [
+      "console.log of the sealed value",
+      'const s = await env.read("DEPLOY_TOKEN"); console.log(s, [s], { s });',
+    ],
     ["returning it", 'const s = await env.read("DEPLOY_TOKEN"); export default { s, list: [s] };'],
     ["returning it bare", 'export default await fs.read("vault/token.txt");'],
     ["throwing it", 'const s = await env.read("DEPLOY_TOKEN"); throw s;'],
     ["an error built from it", 'const s = await env.read("DEPLOY_TOKEN"); throw new Error("token=" + s);'],
     ["a rejected promise with it", 'const s = await fs.read("vault/token.txt"); await Promise.reject(s);'],
-    ["String() and template literals", 'const s = await env.read("DEPLOY_TOKEN"); console.log(`${s}`, String(s));'],
+    [
+      "String() and template literals",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: guest source, interpolated by the guest
+      'const s = await env.read("DEPLOY_TOKEN"); console.log(`${s}`, String(s));',
+    ],
     ["JSON.stringify", 'const s = await env.read("DEPLOY_TOKEN"); export default JSON.stringify({ s });'],
     [
       "character-by-character indexing",
@@ -115,16 +123,14 @@ export default hits.join("");`,
     ],
     [
       "the sealed tag composing a new value",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: guest source, interpolated by the guest
       'const s = await env.read("DEPLOY_TOKEN"); const b = sealed`Bearer ${s}`; console.log(b); export default b;',
     ],
     [
       "using the sealed value as a path, to get it echoed in an error",
       'const s = await env.read("DEPLOY_TOKEN"); await fs.read(s);',
     ],
-    [
-      "using the sealed value as an env name",
-      'const s = await env.read("DEPLOY_TOKEN"); await env.read(s);',
-    ],
+    ["using the sealed value as an env name", 'const s = await env.read("DEPLOY_TOKEN"); await env.read(s);'],
   ];
   for (const [name, script] of scripts) {
     test(`aegis_run: ${name} shows no secret`, async () => {
@@ -172,6 +178,24 @@ export default hits.join("");`,
     assert.match(textOf(back), /\[sealed [^\]]*copy\.txt\]/);
   });
 
+  test("a plain object shaped like a sealed reference is refused, not revealed", async () => {
+    const r = await aegis.call("aegis_run", {
+      script: `await env.read("DEPLOY_TOKEN");
+for (let id = 0; id < 4; id++) {
+  try { await fs.write("data/forged-" + id + ".txt", { sealedId: id, label: "DEPLOY_TOKEN" }); } catch {}
+  try { await fs.write("vault/forged-" + id + ".txt", { sealedId: id, label: "DEPLOY_TOKEN" }); } catch {}
+}
+export default "tried";`,
+    });
+    assertSealed(r);
+    for (let id = 0; id < 4; id++) {
+      for (const dir of ["data", "vault"]) {
+        const rel = `${dir}/forged-${id}.txt`;
+        if (project.exists(rel)) assert.doesNotMatch(project.read(rel), new RegExp(ENV_SECRET), rel);
+      }
+    }
+  });
+
   test("a secret that re-enters in the same run through an ordinary file is redacted", async () => {
     const r = await aegis.call("aegis_run", {
       script: 'await env.read("DEPLOY_TOKEN"); export default await fs.read("data/config.ini");',
@@ -185,5 +209,19 @@ export default hits.join("");`,
     // of the value in a readable file must not hand the model what the seal withholds.
     const r = await aegis.call("aegis_fs_read", { path: "data/config.ini" });
     assertSealed(r);
+  });
+
+  test("the server's own stderr log holds no secret either (hosts keep it in their logs)", async () => {
+    await aegis.call("aegis_run", {
+      script: 'const s = await env.read("DEPLOY_TOKEN"); await fs.delete(s);',
+    });
+    await aegis.call("aegis_run", {
+      script:
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: guest source, interpolated by the guest
+        'const s = await fs.read("vault/token.txt"); console.error(s); await fs.delete(sealed`data/${s}`);',
+    });
+    for (const secret of [ENV_SECRET, FILE_SECRET]) {
+      assert.equal(findSecret(aegis.stderr(), secret), undefined, aegis.stderr());
+    }
   });
 });

@@ -3,14 +3,7 @@
 // names what was denied and by which rule, never a protocol error.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import {
-  type AegisClient,
-  type McpProject,
-  mcpProject,
-  runOf,
-  startAegis,
-  textOf,
-} from "../helpers/mcp.js";
+import { type AegisClient, type McpProject, mcpProject, runOf, startAegis, textOf } from "../helpers/mcp.js";
 
 const POLICY = `
 inherits = "secure-defaults"
@@ -72,7 +65,9 @@ export default { lines: src.split("\\n").length - 1 };`,
   });
 
   test("output printed before a failure is kept in the failed result", async () => {
-    const r = await aegis.call("aegis_run", { script: 'console.log("progress 1");\nthrow new Error("late");' });
+    const r = await aegis.call("aegis_run", {
+      script: 'console.log("progress 1");\nthrow new Error("late");',
+    });
     const run = runOf(r);
     assert.equal(run.kind, "script_error");
     assert.equal(run.output, "progress 1\n");

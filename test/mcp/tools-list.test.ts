@@ -64,7 +64,11 @@ describe("tools/list", () => {
       assert.ok(tool, name);
       assert.ok((tool.description ?? "").length >= 40, `${name} has a real description`);
       assert.equal(tool.inputSchema.type, "object", name);
-      assert.deepEqual(Object.keys(tool.inputSchema.properties ?? {}).sort(), ARGUMENTS[name].props.sort(), name);
+      assert.deepEqual(
+        Object.keys(tool.inputSchema.properties ?? {}).sort(),
+        ARGUMENTS[name].props.sort(),
+        name,
+      );
       assert.deepEqual([...(tool.inputSchema.required ?? [])].sort(), ARGUMENTS[name].required.sort(), name);
     }
   });
@@ -85,7 +89,7 @@ describe("tools/list", () => {
 
   test("the argument types a client must send are in the schemas", () => {
     const prop = (tool: string, arg: string) =>
-      (tools.find((t) => t.name === tool)?.inputSchema.properties ?? {})[arg] as Record<string, unknown>;
+      tools.find((t) => t.name === tool)?.inputSchema.properties?.[arg] as Record<string, unknown>;
     assert.equal(prop("aegis_run", "script").type, "string");
     assert.equal(prop("aegis_run", "timeout_seconds").type, "number");
     assert.equal(prop("aegis_fs_read", "offset").type, "integer");
@@ -162,15 +166,19 @@ describe("the stdio channel", () => {
     });
     const byId = new Map(messages.filter((m) => "id" in m).map((m) => [m.id, m]));
     assert.deepEqual([...byId.keys()].sort(), [1, 2, 3, 4, 5, 6]);
-    const init = byId.get(1)?.result as { serverInfo: { name: string }; capabilities: { tools?: unknown } };
+    const resultOf = <T>(id: number): T => {
+      const m = byId.get(id);
+      assert.ok(m && "result" in m, `no result for request ${id}: ${JSON.stringify(m)}`);
+      return m.result as T;
+    };
+    const init = resultOf<{ serverInfo: { name: string }; capabilities: { tools?: unknown } }>(1);
     assert.equal(init.serverInfo.name, "aegis");
     assert.ok(init.capabilities.tools);
-    assert.equal((byId.get(2)?.result as { tools: unknown[] }).tools.length, TOOL_NAMES.length);
-    const run = byId.get(3)?.result as { content: Array<{ text: string }> };
-    assert.match(run.content[0]?.text ?? "", /to the output/);
-    const exec = byId.get(4)?.result as { structuredContent: { value: { stdout: string } } };
+    assert.equal(resultOf<{ tools: unknown[] }>(2).tools.length, TOOL_NAMES.length);
+    assert.match(resultOf<{ content: Array<{ text: string }> }>(3).content[0]?.text ?? "", /to the output/);
+    const exec = resultOf<{ structuredContent: { value: { stdout: string } } }>(4);
     assert.match(exec.structuredContent.value.stdout, /^v\d+\./);
-    assert.equal((byId.get(5)?.result as { isError: boolean }).isError, true);
+    assert.equal(resultOf<{ isError: boolean }>(5).isError, true);
     assert.ok(byId.get(6)?.error, "an unknown tool is a JSON-RPC error");
     for (const printed of ["to the output", "err line", "warn"]) {
       assert.ok(

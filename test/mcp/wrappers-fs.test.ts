@@ -62,10 +62,22 @@ describe("filesystem wrappers", () => {
     });
 
     test("offset and length select a byte range", async () => {
-      assert.equal(runOf(await aegis.call("aegis_fs_read", { path: "src/digits.txt", offset: 4, length: 6 })).value, "456789");
-      assert.equal(runOf(await aegis.call("aegis_fs_read", { path: "src/digits.txt", offset: 10 })).value, "abcdef");
-      assert.equal(runOf(await aegis.call("aegis_fs_read", { path: "src/digits.txt", length: 3 })).value, "012");
-      assert.equal(runOf(await aegis.call("aegis_fs_read", { path: "src/digits.txt", offset: 100, length: 5 })).value, "");
+      assert.equal(
+        runOf(await aegis.call("aegis_fs_read", { path: "src/digits.txt", offset: 4, length: 6 })).value,
+        "456789",
+      );
+      assert.equal(
+        runOf(await aegis.call("aegis_fs_read", { path: "src/digits.txt", offset: 10 })).value,
+        "abcdef",
+      );
+      assert.equal(
+        runOf(await aegis.call("aegis_fs_read", { path: "src/digits.txt", length: 3 })).value,
+        "012",
+      );
+      assert.equal(
+        runOf(await aegis.call("aegis_fs_read", { path: "src/digits.txt", offset: 100, length: 5 })).value,
+        "",
+      );
     });
 
     test("a read outside read_allow is a policy_violation result, audited as denied", async () => {
@@ -99,6 +111,22 @@ describe("filesystem wrappers", () => {
       assertAudited(project, run, "fs.write");
     });
 
+    test("wrapper arguments are data, never code: an injection payload is written verbatim and runs nothing", async () => {
+      project.write("data/canary.txt", "alive");
+      const payload =
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the payload is guest source on purpose
+        '"; await fs.delete("data/canary.txt"); "\u2028\u2029`${await fs.delete("data/canary.txt")}` \\\' */ //\n</script>\0';
+      const r = await aegis.call("aegis_fs_write", { path: "out/payload.txt", content: payload });
+      assert.equal(runOf(r).kind, "success", textOf(r));
+      assert.equal(project.read("out/payload.txt"), payload);
+      assert.equal(project.read("data/canary.txt"), "alive");
+      const named = await aegis.call("aegis_fs_read", {
+        path: 'src/x"); await fs.delete("data/canary.txt"); ("',
+      });
+      assert.equal(runOf(named).kind, "io_error");
+      assert.equal(project.read("data/canary.txt"), "alive");
+    });
+
     test("replaces an existing file's content entirely", async () => {
       project.write("data/replace-me.txt", "old old old old");
       runOf(await aegis.call("aegis_fs_write", { path: "data/replace-me.txt", content: "new" }));
@@ -112,7 +140,10 @@ describe("filesystem wrappers", () => {
 
     test("overwriting the policy file is denied and leaves it unchanged", async () => {
       const before = project.read("aegis.toml");
-      const r = await aegis.call("aegis_fs_write", { path: "aegis.toml", content: '[filesystem]\nread_allow = ["/**"]\n' });
+      const r = await aegis.call("aegis_fs_write", {
+        path: "aegis.toml",
+        content: '[filesystem]\nread_allow = ["/**"]\n',
+      });
       assert.equal(runOf(r).kind, "policy_violation");
       assert.equal(project.read("aegis.toml"), before);
     });
