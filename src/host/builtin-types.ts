@@ -28,7 +28,7 @@ export function isSealedRef(v: unknown): v is SealedRef {
 
 /** Host-side storage of sealed bytes; the guest only ever holds ids. */
 export interface SealedStore {
-  seal(label: string, value: string): SealedRef;
+  seal(label: string, value: string, options?: { redact?: boolean }): SealedRef;
   /** The real bytes, for the moment an effect happens. Throws for an unknown id. */
   reveal(ref: SealedRef): string;
 }

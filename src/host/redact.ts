@@ -21,6 +21,14 @@ export const REDACTED = "[REDACTED]";
  */
 export const MIN_ENCODED_SECRET_LENGTH = 4;
 
+/**
+ * Values shorter than this are not redacted at all. A short value (a header such as
+ * `close`, a one-byte slice of a secret) would blank ordinary text, and would turn the
+ * redactor into an oracle: a script could learn a short piece by watching which guess of
+ * its own comes back as the marker. Sealing, not redaction, is what keeps values hidden.
+ */
+export const MIN_REDACTED_LENGTH = 8;
+
 /** A line of a multi-line secret (a key file, an .env) is redacted on its own from this length. */
 const MIN_LINE_LENGTH = 8;
 
@@ -35,7 +43,8 @@ export class SecretRedactor implements Redactor {
   readonly #index = new VariantIndex();
 
   add(secret: string): void {
-    if (typeof secret !== "string" || secret === "" || this.#secrets.has(secret)) return;
+    if (typeof secret !== "string" || secret.length < MIN_REDACTED_LENGTH || this.#secrets.has(secret))
+      return;
     this.#secrets.add(secret);
     for (const v of secretVariants(secret)) this.#index.add(v);
   }
@@ -128,7 +137,7 @@ export function secretVariants(secret: string): string[] {
   const bases = [secret];
   const trimmed = secret.trim();
   // A value read from a file usually ends in a newline that its echo (or `.trim()`) drops.
-  if (trimmed !== secret && trimmed.length >= MIN_ENCODED_SECRET_LENGTH) bases.push(trimmed);
+  if (trimmed !== secret && trimmed.length >= MIN_REDACTED_LENGTH) bases.push(trimmed);
   if (secret.includes("\n")) {
     for (const line of secret.split(/\r?\n/)) {
       const t = line.trim();

@@ -23,9 +23,13 @@ export class RunSealedStore implements SealedStore {
     this.#onSeal = onSeal;
   }
 
-  seal(label: string, value: string): SealedRef {
+  /**
+   * `redact: false` when the caller registers the bytes itself (a slice of a file whose
+   * whole text the redactor learns instead).
+   */
+  seal(label: string, value: string, options: { redact?: boolean } = {}): SealedRef {
     // Second line of defence: whatever channel the bytes come back through, the redactor knows them.
-    if (value !== "") this.#onSeal?.(value);
+    if (value !== "" && options.redact !== false) this.#onSeal?.(value);
     return this.#issue(label, value);
   }
 

@@ -71,11 +71,23 @@ function realPathOfFd(fd: number): string {
  * has other hard links (another name, possibly outside the allowed tree, for the same bytes).
  */
 function openChecked(path: string, flags: number, cap: string, mode = 0o644): number {
+  // A FIFO, socket or device is refused before it is opened (opening one can block the
+  // host or have effects of its own), and opened non-blocking in case one was swapped in.
+  try {
+    const pre = lstatSync(path);
+    if (!pre.isFile() && !pre.isSymbolicLink())
+      throw new AegisError("io_error", `${cap}: ${path} is not a regular file`);
+  } catch (e) {
+    if (e instanceof AegisError) throw e;
+  }
   let fd: number;
   try {
-    fd = openSync(path, flags | constants.O_NOFOLLOW, mode);
+    fd = openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ELOOP") {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENXIO" || code === "EWOULDBLOCK" || code === "EAGAIN")
+      throw new AegisError("io_error", `${cap}: ${path} is not a regular file`);
+    if (code === "ELOOP") {
       throw new AegisError(
         "policy_violation",
         `${cap} refused: ${path} became a symlink after it was checked`,
@@ -92,7 +104,8 @@ function openChecked(path: string, flags: number, cap: string, mode = 0o644): nu
       );
     }
     const st = fstatSync(fd);
-    if (st.isFile() && st.nlink > 1) {
+    if (!st.isFile()) throw new AegisError("io_error", `${cap}: ${path} is not a regular file`);
+    if (st.nlink > 1) {
       throw new AegisError(
         "policy_violation",
         `${cap} refused: ${path} has ${st.nlink} hard links; a hard link can expose a file from outside the allowed tree`,
@@ -152,8 +165,12 @@ const read: Builtin = async (args, ctx) => {
         }
         const text = buf.subarray(0, got).toString("utf8");
         if (decision.sealed) {
-          ctx.redactor.add(text);
-          return ctx.sealed.seal(raw, text);
+          // The redactor learns the whole file, never the requested slice alone: slices
+          // registered one by one would let a script recover the file by guessing each
+          // next byte and watching what gets redacted.
+          const whole = got === st.size ? text : readWholeForRedactor(fd, st.size);
+          if (whole !== undefined) ctx.redactor.add(whole);
+          return ctx.sealed.seal(raw, text, { redact: false });
         }
         return text;
       } finally {
@@ -164,6 +181,19 @@ const read: Builtin = async (args, ctx) => {
   );
   return value;
 };
+
+/** A local-only file's whole text for the redactor, when it is small enough to hold. */
+function readWholeForRedactor(fd: number, size: number): string | undefined {
+  if (size > MAX_READ_BYTES) return undefined;
+  const buf = Buffer.alloc(size);
+  let got = 0;
+  while (got < size) {
+    const n = readSync(fd, buf, got, size - got, got);
+    if (n === 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got).toString("utf8");
+}
 
 /** Creates missing parent directories, each of which must itself be writable under the policy. */
 function makeParents(ctx: RunContext, path: string): void {

@@ -5,6 +5,7 @@
  * It runs in whatever thread calls it. In-process it cannot pre-empt a single long native
  * call; `Sandbox` (sandbox.ts) runs it in a worker whose host-side timer can.
  */
+import { decideEnv } from "../../policy/decide.js";
 import type { ResolvedPolicy } from "../../policy/types.js";
 import type {
   AuditSink,
@@ -84,6 +85,11 @@ export async function runScriptReport(request: RunRequest, services: EngineServi
     localOnlyRead: false,
     env: services.env,
   };
+  // Every local-only variable the process holds is known to the redactor from the start,
+  // whether or not the script reads it: a command may print it another way (`ps e`).
+  for (const [name, value] of Object.entries(services.env)) {
+    if (value && decideEnv(services.policy, name).decision === "local_only") services.redactor.add(value);
+  }
   const redact = (text: string): string => {
     try {
       return services.redactor.redact(text);

@@ -185,7 +185,7 @@ function toHostValue(r: HttpResponse): HostValue {
 function sealResponse(ctx: RunContext, host: string, r: HttpResponse): HostValue {
   const headers: Record<string, HostValue> = {};
   for (const [name, value] of Object.entries(r.headers)) {
-    headers[name] = ctx.sealed.seal(`${host} ${name}`, value);
+    headers[name] = ctx.sealed.seal(`${host} ${name}`, value, { redact: false });
     if (value !== "" && !BOILERPLATE_HEADERS.has(name)) ctx.redactor.add(value);
   }
   if (r.body !== "") ctx.redactor.add(r.body);

@@ -10,11 +10,13 @@ import { AegisError } from "../../errors.js";
 import { buildBwrapArgs, type FsView, JailSetupError } from "../../jail/bwrap-args.js";
 import type { ProbeResult } from "../../jail/probe.js";
 import { runProcess } from "../../jail/spawn.js";
-import { decide } from "../../policy/decide.js";
+import { decide, decideFs, isLocalOnlyPath } from "../../policy/decide.js";
+import { absolutePath } from "../../policy/patterns.js";
 import type { Operation } from "../../policy/types.js";
 import { argvPathArgs } from "../argv-paths.js";
 import { type HostValue, isSealedRef, type RunContext } from "../builtin-types.js";
 import { gate } from "../gate.js";
+import { indirectLocalOnlyProblem, localOnlyIndexFor } from "../local-only-index.js";
 import { refuse } from "../net/refuse.js";
 import { canonicalPath } from "../paths.js";
 import { buildChildEnv, childPath, scriptEnvProblem } from "./child-env.js";
@@ -62,6 +64,17 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   }
 
   const sealedChild = byRules.sealed;
+  if (!sealedChild && policy.filesystem.localOnlyRead.length > 0) {
+    const problem = indirectLocalOnlyRead(ctx, argv, cwd, pathArgs);
+    if (problem)
+      await refuse(
+        ctx,
+        CAP,
+        target,
+        "filesystem.local_only_read",
+        `${name} refused: ${problem}; only subprocess.local_only_commands may read local-only files`,
+      );
+  }
   const carriesSealed =
     args.argv.some(isSealedRef) || args.env.some(([, v]) => isSealedRef(v)) || isSealedRef(args.stdin);
   if (carriesSealed && !sealedChild) {
@@ -114,7 +127,9 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
       for (const v of localOnlyValues) ctx.redactor.add(v);
       const bad = Object.entries(env).find(([, v]) => v.includes("\0"));
       if (bad) throw new AegisError("script_error", `${name}: env ${bad[0]} contains a NUL byte`);
-      const jail = jailed ? await jailFor(deps, ctx, name, executable, argv, cwd, env) : undefined;
+      const jail = jailed
+        ? await jailFor(deps, ctx, name, executable, argv, cwd, env, !decision.sealed)
+        : undefined;
       const result = await runProcess({
         file: executable,
         args: argv.slice(1),
@@ -150,6 +165,51 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   return value;
 }
 
+/** `HEAD:path`, `v1.0:./x`: git's `<rev>:<path>` names a file as stored in the repository. */
+const REV_PATH = /^[^-:/\s][^:\s]*:(?!\/\/)(.+)$/;
+
+/**
+ * Why a normal command would read a local-only file indirectly, or undefined: a directory
+ * argument (or working directory) that holds one, another hard link to one, a symlink
+ * under a directory argument that leads to one, or a `rev:path` that names one (or a
+ * denied file) as stored in git.
+ */
+function indirectLocalOnlyRead(
+  ctx: RunContext,
+  argv: readonly string[],
+  cwd: string,
+  pathArgs: Record<string, string>,
+): string | undefined {
+  const policy = ctx.policy;
+  for (const arg of argv.slice(1)) {
+    const m = REV_PATH.exec(arg);
+    if (!m) continue;
+    const rel = m[1]!;
+    // git reads `rev:path` from the top of the repository, `rev:./path` from the working directory.
+    for (const from of [cwd, policy.root]) {
+      const abs = absolutePath(rel, from, policy.home);
+      if (isLocalOnlyPath(policy, abs))
+        return `argument ${JSON.stringify(arg)} names the local-only file ${abs}`;
+      const d = decideFs(policy, "fs.read", abs);
+      if (d.decision === "deny" && !d.rule.startsWith("default deny"))
+        return `argument ${JSON.stringify(arg)} names ${abs}: ${d.reason}`;
+    }
+  }
+  const index = localOnlyIndexFor(ctx);
+  for (const [raw, canonical] of Object.entries(pathArgs)) {
+    const problem = indirectLocalOnlyProblem(index, canonical);
+    if (problem) return `argument ${JSON.stringify(raw)}: ${problem}`;
+  }
+  // The root itself is every command's usual working directory; what a command finds by
+  // walking it is redacted (the index gave the redactor every local-only file's bytes), and
+  // hidden outright only in the jail.
+  if (cwd !== policy.root) {
+    const problem = indirectLocalOnlyProblem(index, cwd);
+    if (problem) return `working directory: ${problem}`;
+  }
+  return undefined;
+}
+
 async function jailFor(
   deps: ExecDeps,
   ctx: RunContext,
@@ -158,6 +218,7 @@ async function jailFor(
   argv: string[],
   cwd: string,
   env: Record<string, string>,
+  hideLocalOnly: boolean,
 ): Promise<{ bwrapPath: string; options: string[] }> {
   const probe = await deps.probe();
   if (!probe.ok) {
@@ -168,8 +229,14 @@ async function jailFor(
     );
   }
   try {
+    // A normal command's output reaches the caller, so in its jail the local-only files
+    // are hidden like denied ones: walking the tree (`grep -r`, `git add -A`) finds nothing.
+    const fs = ctx.policy.filesystem;
+    const policy = hideLocalOnly
+      ? { ...ctx.policy, filesystem: { ...fs, deny: [...fs.deny, ...fs.localOnlyRead] } }
+      : ctx.policy;
     const plan = await buildBwrapArgs({
-      policy: ctx.policy,
+      policy,
       command: [executable, ...argv.slice(1)],
       cwd,
       env,
