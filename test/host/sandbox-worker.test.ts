@@ -182,7 +182,7 @@ describe("Sandbox (worker)", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test("after 300 runs (60 hostile) a trivial run works and host memory growth is bounded", async () => {
+  test("after 1 000 runs (200 hostile) a trivial run works and RSS has not grown more than 25% over the first 100", async () => {
     const fx = await fixtureSandbox({
       policy: `[filesystem]\nwrite_allow = ["out/**"]\n\n[runtime]\nmax_seconds = 10\nmax_memory_mb = 64\nmax_output_bytes = 65536\n`,
     });
@@ -195,25 +195,31 @@ describe("Sandbox (worker)", () => {
         `for (;;) console.log("flood");`,
         `const a = []; for (;;) a.push(new ArrayBuffer(1 << 20));`,
       ];
-      await fx.sandbox.run(`export default 0;`);
-      global.gc?.();
-      const rssBefore = process.memoryUsage().rss;
-      for (let i = 0; i < 300; i++) {
+      let rssAt100 = 0;
+      for (let i = 0; i < 1000; i++) {
         const isHostile = i % 5 === 0;
         const script = isHostile
           ? hostile[(i / 5) % hostile.length]!
           : `const r = await test.echo({ i: ${i}, s: "x".repeat(1000) }); console.log(r.i); export default r.i;`;
-        const r = await fx.sandbox.run(script, { timeoutSeconds: isHostile ? 0.25 : 10 });
+        const r = await fx.sandbox.run(script, { timeoutSeconds: isHostile ? 0.1 : 10 });
         if (isHostile) assert.equal(r.kind, "runtime_limit", `${script}: ${JSON.stringify(r.error)}`);
         else assert.equal(r.value, i);
+        if (i === 99) {
+          global.gc?.();
+          rssAt100 = process.memoryUsage().rss;
+        }
       }
       global.gc?.();
-      const growthMb = (process.memoryUsage().rss - rssBefore) / 1024 / 1024;
+      const rssEnd = process.memoryUsage().rss;
       const last = await fx.sandbox.run(`export default "still works";`);
       assert.equal(last.value, "still works");
-      // Generous: each run has its own 16-64 MiB wasm memory; V8 returns them lazily.
-      assert.ok(growthMb < 400, `rss grew by ${growthMb.toFixed(1)} MiB`);
-      console.error(`[sandbox-worker] rss growth after 300 runs: ${growthMb.toFixed(1)} MiB`);
+      const growth = (rssEnd - rssAt100) / rssAt100;
+      console.error(
+        `[sandbox-worker] rss after 100 runs ${(rssAt100 / 2 ** 20).toFixed(1)} MiB, after 1000 ${(rssEnd / 2 ** 20).toFixed(1)} MiB (${(growth * 100).toFixed(1)}%)`,
+      );
+      // The benchmark reports the real figure; the test bound is generous (the target is 10%)
+      // because V8 and the allocator return freed wasm memories lazily.
+      assert.ok(growth < 0.25, `rss grew by ${(growth * 100).toFixed(1)}% over the first 100 runs`);
     } finally {
       await fx.dispose();
     }
