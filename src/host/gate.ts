@@ -16,7 +16,11 @@ export interface GateCall {
   op: Operation | (() => Operation);
   /** Capability name, needed when `op` is a function (for audit on failure). */
   cap?: string;
-  /** Display target for audit and messages (canonical path, URL, joined argv). */
+  /**
+   * The target as the script spelled it (URL, joined argv, path): shown in the run's
+   * `calls` list and in error messages to the script. For an operation with a canonical
+   * path the operator (confirmation) and the audit log see that path instead.
+   */
   target: string;
   /** Extra audit detail for the decision record (must not hold secrets). */
   detail?: Record<string, unknown>;
@@ -93,13 +97,13 @@ export async function gate<T>(
       : new AegisError("policy_violation", err.message);
   }
   const decision = decide(ctx.policy, op);
-  const target = ctx.redactor.redact(call.target);
-  ctx.calls.push({ cap, target, decision: decision.decision });
+  ctx.calls.push({ cap, target: ctx.redactor.redact(call.target), decision: decision.decision });
+  const resolved = ctx.redactor.redact(resolvedTarget(op, call.target));
   const base = {
     run: ctx.runId,
     source: ctx.source,
     cap,
-    target,
+    target: resolved,
     decision: decision.decision,
     rule: decision.rule,
   };
@@ -122,11 +126,14 @@ export async function gate<T>(
 
   if (decision.decision === "confirm") {
     ensureNotAborted(ctx, cap);
+    // The operator approves what will really happen: `data/./sub/../x` is shown as the
+    // canonical path it resolved to, never as the agent's spelling of it. The prompt leaves
+    // the process (client UI, host logs), so it is redacted like everything else.
     const req = {
       cap,
-      target: call.target,
-      reason: decision.reason,
-      ...(call.argv ? { argv: call.argv } : {}),
+      target: resolved,
+      reason: ctx.redactor.redact(decision.reason),
+      ...(call.argv ? { argv: call.argv.map((a) => ctx.redactor.redact(a)) } : {}),
     };
     const approved = await ctx.confirm(req).catch(() => false);
     await ctx.audit.append({
@@ -166,10 +173,16 @@ export async function gate<T>(
   return { value, decision };
 }
 
+/** The canonical path of a filesystem operation; otherwise the caller's display target. */
+function resolvedTarget(op: Operation, shown: string): string {
+  return "path" in op ? op.path : shown;
+}
+
+/** An error's message with its errno code, which node's own messages already start with. */
 export function errorText(e: unknown): string {
   if (e instanceof Error) {
     const code = (e as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${e.message}` : e.message;
+    return code && !e.message.startsWith(code) ? `${code}: ${e.message}` : e.message;
   }
   return String(e);
 }

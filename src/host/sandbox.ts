@@ -35,6 +35,11 @@ export interface RunOptions {
   filename?: string;
   /** Shortens (never extends) the policy's `runtime.max_seconds` for this run. */
   timeoutSeconds?: number;
+  /**
+   * Cancels the run (an MCP client's cancellation): a queued run never starts, a running
+   * one has its worker terminated like an overdue run, and either ends `runtime_limit`.
+   */
+  signal?: AbortSignal;
 }
 
 /** How long past its deadline a run may take to come back before its worker is terminated. */
@@ -42,6 +47,8 @@ export const TERMINATE_GRACE_MS = 1000;
 /** Native stack of the worker: deep native recursion must hit QuickJS's limit first. */
 export const WORKER_STACK_MB = 64;
 const START_TIMEOUT_MS = 60_000;
+const CANCELLED =
+  "the run was cancelled by its caller; the sandbox was restarted (this run's output and call list are lost; its calls are in the audit log)";
 const CLOSE_TIMEOUT_MS = 2_000;
 
 type WorkerOutcome = { type: "result"; result: RunResult } | { type: "gone"; kind: RunKind; message: string };
@@ -283,6 +290,7 @@ export class Sandbox {
       duration_ms: Math.round((performance.now() - started) * 10) / 10,
       run_id: runId,
     });
+    if (options.signal?.aborted) return failed("runtime_limit", CANCELLED);
     if (this.#worker?.gone) await this.#retire(this.#worker);
     this.#worker ??= this.#spawn();
     const worker = this.#worker;
@@ -293,11 +301,17 @@ export class Sandbox {
       await this.#retire(worker);
       return failed("io_error", `the sandbox could not start: ${e instanceof Error ? e.message : String(e)}`);
     }
+    if (options.signal?.aborted) return failed("runtime_limit", CANCELLED);
     const t = options.timeoutSeconds;
     const seconds = t !== undefined && t > 0 ? Math.min(t, maxSeconds) : maxSeconds;
     let timer: NodeJS.Timeout | undefined;
     const overdue = new Promise<"overdue">((resolve) => {
       timer = setTimeout(() => resolve("overdue"), seconds * 1000 + TERMINATE_GRACE_MS);
+    });
+    let onAbort: (() => void) | undefined;
+    const cancelled = new Promise<"cancelled">((resolve) => {
+      onAbort = () => resolve("cancelled");
+      options.signal?.addEventListener("abort", onAbort, { once: true });
     });
     const outcome = await Promise.race([
       worker.run({
@@ -307,8 +321,15 @@ export class Sandbox {
         ...(options.timeoutSeconds === undefined ? {} : { timeoutSeconds: options.timeoutSeconds }),
       }),
       overdue,
+      cancelled,
     ]);
     clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+    if (outcome === "cancelled") {
+      // Stopping the worker is the one way to stop a run at once, even inside a native call.
+      await this.#retire(worker);
+      return failed("runtime_limit", CANCELLED);
+    }
     if (outcome === "overdue") {
       // One native call outlived the deadline (the interrupt handler cannot stop it).
       await this.#retire(worker);

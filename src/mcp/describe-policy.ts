@@ -1,6 +1,6 @@
 /** What the policy grants, in words a model can plan with, plus the structured summary. */
 import { policySummary } from "../policy/summary.js";
-import { HTTP_METHODS, type ResolvedPolicy } from "../policy/types.js";
+import { HTTP_METHODS, type ResolvedPolicy, type ToolHint } from "../policy/types.js";
 
 const list = (xs: readonly { value: string }[]) =>
   xs.length ? xs.map((x) => x.value).join(", ") : "nothing";
@@ -23,5 +23,21 @@ export function describePolicy(p: ResolvedPolicy): { text: string; structured: R
     `Limits: ${p.runtime.maxSeconds} s, ${p.runtime.maxMemoryMb} MB memory, ${p.runtime.maxOutputBytes} bytes of output per run.`,
     "Denied calls fail with an AegisError (err.kind, err.message naming the rule); a script may catch it.",
   ];
-  return { text: lines.join("\n"), structured: policySummary(p) as unknown as Record<string, unknown> };
+  return { text: lines.join("\n"), structured: { ...policySummary(p), tools: toolHints(p) } };
+}
+
+/** One `[tools.NAME]` routing hint, under the policy's own key names. */
+function toolHintJson(hint: ToolHint): Record<string, unknown> {
+  return {
+    capabilities: hint.capabilities,
+    ...(hint.backendUrl === undefined ? {} : { backend_url: hint.backendUrl }),
+    ...(hint.backendMethod === undefined ? {} : { backend_method: hint.backendMethod }),
+    ...(hint.description === undefined ? {} : { description: hint.description }),
+    origin: hint.origin,
+  };
+}
+
+/** Every routing hint by name, as aegis_policy and aegis_tool_routing show them. */
+export function toolHints(p: ResolvedPolicy): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(Object.entries(p.tools).map(([name, hint]) => [name, toolHintJson(hint)]));
 }

@@ -113,7 +113,7 @@ export const TOOLS: ToolDef[] = [
         method: { type: "string", enum: ["GET", "POST", "PUT", "PATCH", "DELETE"] },
         url: str("http(s) URL"),
         headers: { type: "object", additionalProperties: { type: "string" } },
-        body: str("Request body (POST/PUT/PATCH)"),
+        body: str("Request body (POST, PUT and PATCH only; GET and DELETE send none)"),
       },
       required: ["method", "url"],
       additionalProperties: false,
@@ -154,51 +154,76 @@ export const TOOLS: ToolDef[] = [
   },
 ];
 
+/** A wrapper's script, or why its arguments cannot make one (an invalid-params error). */
+export type WrapperScript = { script: string } | { problem: string };
+
+const HTTP_FUNCTIONS: Readonly<Record<string, string>> = {
+  GET: "httpGet",
+  POST: "httpPost",
+  PUT: "httpPut",
+  PATCH: "httpPatch",
+  DELETE: "httpDelete",
+};
+
 /**
- * The script each wrapper runs. Arguments arrive as a JSON literal, so they are data and
- * never code.
+ * The script each wrapper runs. Arguments arrive as one JSON string that the script parses,
+ * so they are data and never code; and unlike an object literal, JSON.parse gives a
+ * `"__proto__"` key no power over the object's prototype.
  */
-export function wrapperScript(tool: string, args: Record<string, unknown>): string | undefined {
-  const a = `const A = ${JSON.stringify(args)};\n`;
+export function wrapperScript(tool: string, args: Record<string, unknown>): WrapperScript {
+  const a = `const A = JSON.parse(${JSON.stringify(JSON.stringify(args))});\n`;
   switch (tool) {
     case "aegis_fs_read":
-      return `${a}const opts = {};
+      return {
+        script: `${a}const opts = {};
 if (A.offset !== undefined) opts.offset = A.offset;
 if (A.length !== undefined) opts.length = A.length;
-export default await fs.read(A.path, opts);\n`;
+export default await fs.read(A.path, opts);\n`,
+      };
     case "aegis_fs_write":
-      return `${a}await fs.write(A.path, A.content);\nexport default "wrote " + A.path;\n`;
+      return { script: `${a}await fs.write(A.path, A.content);\nexport default "wrote " + A.path;\n` };
     case "aegis_fs_replace":
-      return `${a}const text = await fs.read(A.path);
+      return {
+        script: `${a}const text = await fs.read(A.path);
 if (typeof text !== "string") throw new Error("aegis_fs_replace cannot edit a local-only (sealed) file");
 const first = text.indexOf(A.old);
 if (A.old === "" || first < 0) throw new Error("old text not found in " + A.path);
 if (text.indexOf(A.old, first + 1) >= 0) throw new Error("old text occurs more than once in " + A.path + "; include more context");
 await fs.write(A.path, text.slice(0, first) + A.new + text.slice(first + A.old.length));
-export default "replaced 1 occurrence in " + A.path;\n`;
+export default "replaced 1 occurrence in " + A.path;\n`,
+      };
     case "aegis_fs_list":
-      return `${a}export default await fs.list(A.path);\n`;
+      return { script: `${a}export default await fs.list(A.path);\n` };
     case "aegis_fs_delete":
-      return `${a}await fs.delete(A.path);\nexport default "deleted " + A.path;\n`;
-    case "aegis_http": {
-      const m = String(args.method ?? "GET").toUpperCase();
-      const fn = {
-        GET: "httpGet",
-        POST: "httpPost",
-        PUT: "httpPut",
-        PATCH: "httpPatch",
-        DELETE: "httpDelete",
-      }[m];
-      if (!fn) return undefined;
-      const withBody = m === "POST" || m === "PUT" || m === "PATCH";
-      return `${a}const r = await net.${fn}(A.url, ${withBody ? 'A.body ?? "", ' : ""}{ headers: A.headers ?? {} });
-export default { status: r.status, headers: r.headers, body: r.body };\n`;
-    }
+      return { script: `${a}await fs.delete(A.path);\nexport default "deleted " + A.path;\n` };
+    case "aegis_http":
+      return httpScript(a, args);
     case "aegis_exec":
-      return `${a}export default await subprocess.exec(A.argv, A.cwd === undefined ? {} : { cwd: A.cwd });\n`;
+      return {
+        script: `${a}export default await subprocess.exec(A.argv, A.cwd === undefined ? {} : { cwd: A.cwd });\n`,
+      };
     case "aegis_env_read":
-      return `${a}export default await env.read(A.name);\n`;
+      return { script: `${a}export default await env.read(A.name);\n` };
     default:
-      return undefined;
+      return { problem: `${tool} is not a wrapper` };
   }
+}
+
+function httpScript(a: string, args: Record<string, unknown>): WrapperScript {
+  const method = String(args.method);
+  const fn = Object.hasOwn(HTTP_FUNCTIONS, method) ? HTTP_FUNCTIONS[method] : undefined;
+  if (fn === undefined)
+    return { problem: `argument "method" must be one of ${Object.keys(HTTP_FUNCTIONS).join("|")}` };
+  const withBody = method === "POST" || method === "PUT" || method === "PATCH";
+  // net.httpGet and net.httpDelete take no body; dropping one silently would send a
+  // different request from the one the client asked for.
+  if (!withBody && args.body !== undefined) {
+    return {
+      problem: `argument "body" is not allowed with ${method}: net.${fn}(url, {headers}) sends no request body (only POST, PUT and PATCH carry one)`,
+    };
+  }
+  return {
+    script: `${a}const r = await net.${fn}(A.url, ${withBody ? 'A.body ?? "", ' : ""}{ headers: A.headers ?? {} });
+export default { status: r.status, headers: r.headers, body: r.body };\n`,
+  };
 }

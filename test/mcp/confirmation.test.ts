@@ -44,6 +44,7 @@ async function deleteWith(
   t: { after: (fn: () => unknown) => void },
   answer: ElicitHandler,
   mode?: ConfirmMode,
+  path = "data/victim.txt",
 ): Promise<{ project: McpProject; result: CallToolResult; asked: Asked }> {
   const project = mcpProject(POLICY, { "data/victim.txt": "precious" });
   t.after(() => project.remove());
@@ -56,7 +57,7 @@ async function deleteWith(
     },
   });
   t.after(() => aegis.close());
-  const result = await aegis.call("aegis_fs_delete", { path: "data/victim.txt" });
+  const result = await aegis.call("aegis_fs_delete", { path });
   return { project, result, asked };
 }
 
@@ -104,6 +105,23 @@ describe("confirmation by elicitation (stdio, --confirm-mode auto)", () => {
     const field = params.requestedSchema.properties.approved as { description?: string };
     assert.ok(headline.includes(`fs.delete ${full}`), `headline: ${headline}`);
     assert.ok(field.description?.includes(full), `approve field: ${field.description}`);
+  });
+
+  test("the audit log records the resolved full path of a confirmed operation, too", async (t) => {
+    const { project, result } = await deleteWith(
+      t,
+      () => ({ action: "accept", content: { approved: true } }),
+      undefined,
+      "data/./sub/../victim.txt",
+    );
+    const run = runOf(result);
+    assert.equal(run.kind, "success");
+    assert.deepEqual(run.calls, [
+      { cap: "fs.delete", target: "data/./sub/../victim.txt", decision: "confirm" },
+    ]);
+    const records = auditRecords(project.auditLog).filter((r) => r.run === run.run_id);
+    assert.ok(records.length > 0);
+    for (const r of records) assert.equal(r.target, project.path("data/victim.txt"), JSON.stringify(r));
   });
 
   const refusals: Array<[string, ElicitResult]> = [
@@ -218,6 +236,25 @@ describe("confirm modes with an elicitation-capable client", () => {
     );
     assert.equal(asked.requests.length, 0);
     assert.equal(runOf(result).kind, "confirm_denied");
+    assert.equal(project.read("data/victim.txt"), "precious");
+  });
+});
+
+describe("confirm modes with a client that did not declare elicitation", () => {
+  test("auto does not ask it; elicit asks anyway, and the client's refusal declines", async (t) => {
+    const project = mcpProject(POLICY, { "data/victim.txt": "precious" });
+    t.after(() => project.remove());
+    const texts: Record<string, string> = {};
+    for (const mode of ["auto", "elicit"]) {
+      const aegis = await startAegis(project, { args: ["--confirm-mode", mode] });
+      t.after(() => aegis.close());
+      const r = await aegis.call("aegis_fs_delete", { path: "data/victim.txt" });
+      assert.equal(runOf(r).kind, "confirm_denied");
+      texts[mode] = textOf(r);
+    }
+    assert.match(texts.auto ?? "", /not asked: this MCP client does not support elicitation/);
+    // The SDK client answers an undeclared elicitation/create with method-not-found.
+    assert.match(texts.elicit ?? "", /could not be asked: .*Method not found/);
     assert.equal(project.read("data/victim.txt"), "precious");
   });
 });

@@ -48,6 +48,13 @@ const MALFORMED: Array<[string, Record<string, unknown>, RegExp]> = [
   ["aegis_http", { method: "TRACE", url: "https://example.com/" }, /"method"/],
   ["aegis_http", { method: "GET", url: "https://example.com/", headers: { n: 1 } }, /"headers"/],
   ["aegis_http", { method: "GET", url: "https://example.com/", headers: ["a"] }, /"headers"/],
+  // net.httpGet/httpDelete send no body: refusing beats silently sending another request.
+  [
+    "aegis_http",
+    { method: "DELETE", url: "https://example.com/", body: "x" },
+    /"body" is not allowed with DELETE/,
+  ],
+  ["aegis_http", { method: "GET", url: "https://example.com/", body: "x" }, /"body" is not allowed with GET/],
   ["aegis_exec", { argv: "node --version" }, /"argv"/],
   ["aegis_exec", { argv: [] }, /"argv"/],
   ["aegis_exec", { argv: ["node", 1] }, /"argv"/],
@@ -96,6 +103,14 @@ describe("protocol errors", () => {
       }
     }
     assert.deepEqual(accepted, [], `accepted as known arguments: ${accepted.join(", ")}`);
+  });
+
+  test("the message carries the client's MCP error prefix once", async () => {
+    await assert.rejects(aegis.call("aegis_run", {}), (e: unknown) => {
+      assert.ok(e instanceof McpError);
+      assert.equal(e.message, `MCP error ${ErrorCode.InvalidParams}: aegis_run: missing argument "script"`);
+      return true;
+    });
   });
 
   test("a malformed call runs nothing: no audit record, no file written", async () => {

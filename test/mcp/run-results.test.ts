@@ -164,6 +164,7 @@ export default kind;`,
     assert.match(textOf(r), /^aegis io_error/);
     assert.match(textOf(r), /fs\.read src\/missing\.txt/);
     assert.match(textOf(r), /ENOENT|no such file/);
+    assert.doesNotMatch(textOf(r), /ENOENT: ENOENT/, "the errno code is said once");
   });
 
   test("confirm_denied: without elicitation the delete is declined, the file stays, and the text says why", async () => {
