@@ -3,6 +3,9 @@
  * each prev is the SHA-256 of the previous line's bytes. One streaming pass, linear time,
  * memory bounded by one read chunk and one line.
  *
+ * Nothing chains to the last line, so an edit of it is invisible to the chain: the report gives
+ * the last line's hash, and a hash noted earlier (`lastHash`) can be checked against the log.
+ *
  * A line that is not a record is reported as torn (a writer killed mid-write, or a corrupted
  * line). It does not take a seq; the line after it must chain to its bytes, which is what the
  * writer's new segment does, so the report can say whether the chain after it holds.
@@ -14,6 +17,11 @@ import { MAX_RECORD_BYTES, parseRecordBytes, sha256Hex, ZERO_HASH } from "./reco
 export interface VerifyOptions {
   /** From an external record of the log length: a log ending below this seq was truncated. */
   minSeq?: number;
+  /**
+   * A `lastHash` noted earlier (lowercase hex). Nothing chains to the last line of a log, so an
+   * edit of it is invisible to the chain alone; the log must still hold a line with this hash.
+   */
+  lastHash?: string;
 }
 
 export interface VerifyProblem {
@@ -29,6 +37,11 @@ export interface VerifyReport {
   /** Seq of the last record, 0 when there is none. */
   lastSeq: number;
   lines: number;
+  /**
+   * SHA-256 of the last line (64 zeros for an empty log): the `prev` the next record will carry.
+   * Noted somewhere the agent cannot write, it is the anchor `lastHash` checks later.
+   */
+  lastHash: string;
   /** The first bad line and why. */
   error?: VerifyProblem;
   /**
@@ -40,7 +53,7 @@ export interface VerifyReport {
 
 /** Rejects with `io_error` when the file cannot be read; a damaged log is a report, not an error. */
 export async function verifyAuditLog(path: string, options: VerifyOptions = {}): Promise<VerifyReport> {
-  const check = new ChainCheck();
+  const check = new ChainCheck(options.lastHash?.toLowerCase());
   try {
     await forEachLine(path, MAX_RECORD_BYTES, (line) => check.line(line));
   } catch (e) {
@@ -50,7 +63,7 @@ export async function verifyAuditLog(path: string, options: VerifyOptions = {}):
       cause: e,
     });
   }
-  return check.finish(options.minSeq);
+  return check.finish(options);
 }
 
 class ChainCheck {
@@ -63,10 +76,20 @@ class ChainCheck {
   error: VerifyProblem | undefined;
   tornLines: number[] = [];
   afterTorn: VerifyProblem | undefined;
+  /** Lines whose SHA-256 is this are looked for (the `lastHash` option). */
+  anchor: string | undefined;
+  anchorFound = false;
+
+  constructor(anchor: string | undefined) {
+    this.anchor = anchor;
+    // The head of an empty log continues into any log.
+    this.anchorFound = anchor === ZERO_HASH;
+  }
 
   line(line: Line): void {
     const n = ++this.lineNo;
     const hash = line.digest ?? sha256Hex(line.bytes!);
+    if (hash === this.anchor) this.anchorFound = true;
     const parsed = parseRecordBytes(line.bytes);
     this.resolvePending("record" in parsed ? parsed.record.prev : undefined);
 
@@ -101,7 +124,7 @@ class ChainCheck {
     this.prevHash = hash;
   }
 
-  finish(minSeq: number | undefined): VerifyReport {
+  finish({ minSeq }: VerifyOptions): VerifyReport {
     this.resolvePending(undefined);
     if (minSeq !== undefined && this.lastSeq < minSeq) {
       this.report(
@@ -112,11 +135,24 @@ class ChainCheck {
         false,
       );
     }
+    if (this.anchor !== undefined && !this.anchorFound) {
+      const noted = `no line has the SHA-256 ${this.anchor} noted earlier (--last-hash)`;
+      this.report(
+        this.lineNo === 0
+          ? { line: 1, reason: `${noted}: the log is empty, its lines were removed` }
+          : {
+              line: this.lineNo,
+              reason: `${noted}: the line that was last when it was noted was changed or removed; if nothing was appended since, line ${this.lineNo} was edited`,
+            },
+        false,
+      );
+    }
     const report: VerifyReport = {
       ok: this.error === undefined,
       records: this.records,
       lastSeq: this.lastSeq,
       lines: this.lineNo,
+      lastHash: this.prevHash ?? ZERO_HASH,
     };
     if (this.error) report.error = this.error;
     if (this.tornLines.length > 0) {

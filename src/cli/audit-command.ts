@@ -5,13 +5,25 @@
 import { parseArgs } from "node:util";
 import { forEachRecord } from "../audit/read.js";
 import type { AuditRecord } from "../audit/record.js";
-import { type VerifyReport, verifyAuditLog } from "../audit/verify.js";
+import { type VerifyOptions, type VerifyReport, verifyAuditLog } from "../audit/verify.js";
 import { isAegisError } from "../errors.js";
+import type { CliIo } from "./io.js";
 
-export interface CommandIO {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-}
+export const VERIFY_OPTIONS = {
+  "min-seq": { type: "string" },
+  "last-hash": { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+export const SHOW_OPTIONS = {
+  denied: { type: "boolean" },
+  run: { type: "string" },
+  since: { type: "string" },
+  json: { type: "boolean" },
+} as const;
+
+/** Statuses `show --denied` lists: refused by the policy, or by the operator at a confirmation. */
+const REFUSED = new Set(["denied", "declined"]);
 
 const EXIT_OK = 0;
 const EXIT_BROKEN = 2;
@@ -19,22 +31,27 @@ const EXIT_USAGE_OR_IO = 5;
 
 const AUDIT_HELP = `Usage: aegis audit <verify|show> FILE [options]
 
-  verify FILE [--min-seq N] [--json]   check the hash chain of an audit log
+  verify FILE [--min-seq N] [--last-hash HEX] [--json]
+                                       check the hash chain of an audit log
   show FILE [--denied] [--run ID] [--since T] [--json]
                                        list its records, newest last
 
 Run 'aegis audit verify --help' or 'aegis audit show --help' for details.
 `;
 
-const VERIFY_HELP = `Usage: aegis audit verify FILE [--min-seq N] [--json]
+const VERIFY_HELP = `Usage: aegis audit verify FILE [--min-seq N] [--last-hash HEX] [--json]
 
 Checks that every line of FILE is a record, that seq runs 1, 2, 3... without a gap, and that
 each record's prev is the SHA-256 of the line before it. Detects edited, removed, inserted and
-reordered records and torn lines (a writer killed mid-write).
+reordered records and torn lines (a writer killed mid-write). Nothing chains to the last line,
+so an edit of it needs an anchor: a valid log's last hash is printed (on stderr; "lastHash"
+with --json); keep it where the agent cannot write and pass it as --last-hash later.
 
-  --min-seq N   the log reached at least seq N (from an external record of its length):
-                a log ending earlier had its tail truncated
-  --json        print the report as one JSON document
+  --min-seq N       the log reached at least seq N (from an external record of its length):
+                    a log ending earlier had its tail truncated
+  --last-hash HEX   a last hash noted earlier: the log must still hold that line unchanged
+                    (records appended since are fine); detects an edit of the line that was last
+  --json            print the report as one JSON document
 
 Exit: 0 valid, 2 broken (the first bad line and why is printed), 5 unreadable file or bad usage.
 `;
@@ -44,7 +61,7 @@ const SHOW_HELP = `Usage: aegis audit show FILE [--denied] [--run ID] [--since T
 Lists the records of FILE, newest last. Lines that are not records are reported on stderr
 (run 'aegis audit verify' to check the chain).
 
-  --denied      only denied calls
+  --denied      only refused calls: denied by the policy, or declined at a confirmation
   --run ID      only records of run ID
   --since T     only records at or after T: an ISO 8601 time (2026-11-22T10:00:00Z, 2026-11-22)
                 or a duration back from now (90s, 15m, 2h, 7d)
@@ -53,7 +70,7 @@ Lists the records of FILE, newest last. Lines that are not records are reported 
 Exit: 0 listed, 5 unreadable file or bad usage.
 `;
 
-export async function auditCommand(args: string[], io: CommandIO): Promise<number> {
+export async function auditCommand(args: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = args;
   if (sub === "verify") return verifyCommand(rest, io);
   if (sub === "show") return showCommand(rest, io);
@@ -69,30 +86,33 @@ export async function auditCommand(args: string[], io: CommandIO): Promise<numbe
   return EXIT_USAGE_OR_IO;
 }
 
-async function verifyCommand(args: string[], io: CommandIO): Promise<number> {
-  const parsed = parseCommandLine(
-    "verify",
-    args,
-    { "min-seq": { type: "string" }, json: { type: "boolean" } },
-    io,
-  );
+async function verifyCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine("verify", args, VERIFY_OPTIONS, io);
   if (typeof parsed === "number") return parsed;
   if (parsed.help) {
     io.stdout(VERIFY_HELP);
     return EXIT_OK;
   }
   const { file, values } = parsed;
-  let minSeq: number | undefined;
+  const options: VerifyOptions = {};
   if (values["min-seq"] !== undefined) {
     const raw = String(values["min-seq"]);
-    minSeq = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    const minSeq = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
     if (!Number.isSafeInteger(minSeq)) {
       return usage("verify", `--min-seq expects a non-negative integer, got '${raw}'`, io);
     }
+    options.minSeq = minSeq;
+  }
+  if (values["last-hash"] !== undefined) {
+    const raw = String(values["last-hash"]);
+    if (!/^[0-9a-fA-F]{64}$/.test(raw)) {
+      return usage("verify", `--last-hash expects a SHA-256 as 64 hex digits, got '${raw}'`, io);
+    }
+    options.lastHash = raw.toLowerCase();
   }
   let report: VerifyReport;
   try {
-    report = await verifyAuditLog(file, minSeq === undefined ? {} : { minSeq });
+    report = await verifyAuditLog(file, options);
   } catch (e) {
     io.stderr(`aegis audit verify: ${isAegisError(e) ? e.message : String(e)}\n`);
     return EXIT_USAGE_OR_IO;
@@ -101,6 +121,10 @@ async function verifyCommand(args: string[], io: CommandIO): Promise<number> {
     io.stdout(`${JSON.stringify(report)}\n`);
   } else if (report.ok) {
     io.stdout(`OK: ${report.records} records, last seq ${report.lastSeq}\n`);
+    // On stderr, so the OK line stays the one line programs read on stdout.
+    io.stderr(
+      `last hash ${report.lastHash} (keep it where the agent cannot write; pass it as --last-hash later)\n`,
+    );
   } else {
     io.stdout(describeBroken(file, report));
   }
@@ -120,18 +144,8 @@ function describeBroken(file: string, report: VerifyReport): string {
   return text;
 }
 
-async function showCommand(args: string[], io: CommandIO): Promise<number> {
-  const parsed = parseCommandLine(
-    "show",
-    args,
-    {
-      denied: { type: "boolean" },
-      run: { type: "string" },
-      since: { type: "string" },
-      json: { type: "boolean" },
-    },
-    io,
-  );
+async function showCommand(args: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandLine("show", args, SHOW_OPTIONS, io);
   if (typeof parsed === "number") return parsed;
   if (parsed.help) {
     io.stdout(SHOW_HELP);
@@ -150,7 +164,7 @@ async function showCommand(args: string[], io: CommandIO): Promise<number> {
     }
   }
   const keep = (r: AuditRecord): boolean =>
-    (!values.denied || r.status === "denied") &&
+    (!values.denied || REFUSED.has(r.status)) &&
     (values.run === undefined || r.run === values.run) &&
     (sinceMs === undefined || Date.parse(r.ts) >= sinceMs);
 
@@ -161,9 +175,12 @@ async function showCommand(args: string[], io: CommandIO): Promise<number> {
     await forEachRecord(
       file,
       (r) => {
-        if (!keep(r)) return;
+        // The reader went away (`| head`): reading the rest of a long log would be wasted.
+        if (io.stdoutClosed?.()) return false;
+        if (!keep(r)) return undefined;
         io.stdout(values.json ? `${shown > 0 ? "," : ""}${JSON.stringify(r)}` : `${formatRecord(r)}\n`);
         shown++;
+        return undefined;
       },
       (line, reason) => {
         bad.push({ line, reason });
@@ -219,7 +236,7 @@ function parseCommandLine(
   sub: string,
   args: string[],
   options: OptionSpec,
-  io: CommandIO,
+  io: CliIo,
 ):
   | number
   | { help: true }
@@ -249,7 +266,7 @@ function parseCommandLine(
   return { help: false, file: parsed.positionals[0]!, values };
 }
 
-function usage(sub: string, message: string, io: CommandIO): number {
+function usage(sub: string, message: string, io: CliIo): number {
   io.stderr(`aegis audit ${sub}: ${message}\nRun 'aegis audit ${sub} --help' for usage.\n`);
   return EXIT_USAGE_OR_IO;
 }

@@ -1,6 +1,6 @@
 /**
  * `aegis doctor`: one line per check, [OK]/[WARN]/[FAIL], each problem with its fix.
- * Exit 0 when all pass, 1 with warnings, 2 with failures.
+ * Exit 0 when every check passed, 1 when some only warned, 2 when one failed (5 on bad usage).
  */
 import { accessSync, constants, existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
@@ -9,15 +9,26 @@ import { defaultAuditLog, loadPolicySync } from "../host/load-policy.js";
 import { probeBwrap } from "../jail/probe.js";
 import { decideEnv, decideFs } from "../policy/decide.js";
 import type { PathRule, ResolvedPolicy } from "../policy/types.js";
-import { type CliIo, usageError } from "./io.js";
+import { type CliIo, EXIT_USAGE, usageError } from "./io.js";
+
+export const DOCTOR_OPTIONS = {
+  policy: { type: "string" },
+  "audit-log": { type: "string" },
+} as const;
 
 export const DOCTOR_HELP = `Usage: aegis doctor [--policy FILE] [--audit-log FILE]
 
-Checks the installation and the policy: the policy loads; bubblewrap works (when the
-policy asks for it); the audit log is writable and out of the policy's reach; host wiring
-(.mcp.json, .claude/settings.json, opencode.json, .cursor/mcp.json) matches the policy;
+Checks the installation and the policy: the policy loads; bubblewrap works (a failure only
+when the policy asks for it); the audit log is writable and out of the policy's reach; host
+wiring (.mcp.json, .claude/settings.json, opencode.json, .cursor/mcp.json) matches the policy;
 over-broad allow globs; secret-shaped resources allowed without local-only.
-Exit 0 all OK, 1 warnings, 2 failures.
+
+  --policy FILE     the policy to check (default: ./aegis.toml if present, else the
+                    built-in secure-defaults)
+  --audit-log FILE  the audit log to check, as given to aegis run / aegis-mcp / the hook
+                    (default: .aegis/audit.jsonl beside the policy)
+
+Exit 0 when every check passed, 1 with warnings, 2 with failures, 5 on bad usage.
 `;
 
 type Level = "OK" | "WARN" | "FAIL";
@@ -249,11 +260,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
     flags = parseArgs({
       args,
       strict: true,
-      options: {
-        policy: { type: "string" },
-        "audit-log": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: { ...DOCTOR_OPTIONS, help: { type: "boolean", short: "h" } },
     }).values;
   } catch (e) {
     return usageError(io, (e as Error).message, DOCTOR_HELP);
@@ -287,7 +294,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
   else {
     const wanted = policy?.subprocess.sandbox === "bwrap";
     checks.push({
-      level: wanted ? "FAIL" : "OK",
+      level: wanted ? "FAIL" : "WARN",
       text: `${probe.reason}${wanted ? ' and the policy sets subprocess.sandbox = "bwrap"' : ' (needed only for subprocess.sandbox = "bwrap")'}. Fix: ${probe.fix}`,
     });
   }

@@ -22,6 +22,15 @@ kotlin → java, csharp → dotnet) that inherits secure-defaults.
   --dry-run    print what would be written, write nothing
 `;
 
+export const INIT_OPTIONS = {
+  lang: { type: "string" },
+  host: { type: "string" },
+  lockdown: { type: "boolean" },
+  out: { type: "string" },
+  force: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+} as const;
+
 const NATIVE_TOOLS = "Read|Glob|Grep|Write|Edit|MultiEdit|NotebookEdit|WebFetch|Bash";
 const CLAUDE_LOCKDOWN = ["Bash", "Write", "Edit", "MultiEdit", "NotebookEdit", "WebFetch"];
 
@@ -166,15 +175,7 @@ export async function initCommand(args: string[], io: CliIo): Promise<number> {
     flags = parseArgs({
       args,
       strict: true,
-      options: {
-        lang: { type: "string" },
-        host: { type: "string" },
-        lockdown: { type: "boolean" },
-        out: { type: "string" },
-        force: { type: "boolean" },
-        "dry-run": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: { ...INIT_OPTIONS, help: { type: "boolean", short: "h" } },
     }).values;
   } catch (e) {
     return usageError(io, (e as Error).message, INIT_HELP);

@@ -3,19 +3,20 @@
  * subcommand pays only for what it uses) and maps its result to the exit code.
  */
 import { formatLocated, isAegisError } from "../errors.js";
-import { type CliIo, processIo } from "./io.js";
+import { type CliIo, processIo, tolerateClosedOutput } from "./io.js";
 
 const HELP = `aegis: run agent scripts under an operator's policy
 
 Usage:
   aegis run [--policy FILE] [--audit-log FILE] [--yes] [--json] [--timeout S] SCRIPT|-
-  aegis init --lang LANG [--host claude|opencode|cursor|all] [--out FILE] [--force] [--dry-run]
+  aegis init --lang LANG [--host claude|opencode|cursor|all] [--lockdown]
+             [--out FILE] [--force] [--dry-run]
   aegis policy validate FILE
   aegis policy show FILE [--json]
   aegis policy explain FILE --op JSON [--root DIR] [--json]
-  aegis audit verify FILE [--min-seq N] [--json]
+  aegis audit verify FILE [--min-seq N] [--last-hash HEX] [--json]
   aegis audit show FILE [--denied] [--run ID] [--since T] [--json]
-  aegis doctor [--policy FILE]
+  aegis doctor [--policy FILE] [--audit-log FILE]
   aegis hook claude [--policy FILE] [--audit-log FILE]
 
 Every subcommand takes --help. Exit codes: 0 ok, 1 script error, 2 policy violation,
@@ -59,5 +60,6 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
 }
 
+tolerateClosedOutput();
 const code = await main(process.argv.slice(2));
 process.exitCode = code;

@@ -24,6 +24,14 @@ no terminal they are declined. Exit codes: 0 ok, 1 script error, 2 policy violat
 3 verifier rejection, 4 confirmation declined, 5 usage/config/I-O error, 6 runtime limit.
 `;
 
+export const RUN_OPTIONS = {
+  policy: { type: "string" },
+  "audit-log": { type: "string" },
+  yes: { type: "boolean" },
+  json: { type: "boolean" },
+  timeout: { type: "string" },
+} as const;
+
 const BANNER = `aegis: no --policy given and no ./aegis.toml here: using the built-in secure-defaults,
 which grants nothing. Create a policy with \`aegis init --lang LANG\` (or write aegis.toml)
 to allow what the script needs.
@@ -57,14 +65,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       args,
       allowPositionals: true,
       strict: true,
-      options: {
-        policy: { type: "string" },
-        "audit-log": { type: "string" },
-        yes: { type: "boolean" },
-        json: { type: "boolean" },
-        timeout: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
+      options: { ...RUN_OPTIONS, help: { type: "boolean", short: "h" } },
     });
   } catch (e) {
     return usageError(io, (e as Error).message, RUN_HELP);

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { recordLine, sha256Hex, ZERO_HASH } from "../../src/audit/record.js";
 import { AuditLog } from "../../src/audit/writer.js";
 import { auditCommand, parseSince } from "../../src/cli/audit-command.js";
-import { entry, readLines, tempDir } from "./helpers.js";
+import { entry, lastLineHash, REPO_ROOT, readLines, tempDir } from "./helpers.js";
 
 async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
@@ -18,6 +20,15 @@ async function run(args: string[]): Promise<{ code: number; stdout: string; stde
     },
   });
   return { code, stdout, stderr };
+}
+
+/** The `#SEQ` of each line `show` printed. */
+function seqsShown(stdout: string): string[] {
+  return stdout
+    .trimEnd()
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => l.split(" ")[0]!);
 }
 
 async function sampleLog(dir: string): Promise<string> {
@@ -40,12 +51,12 @@ async function sampleLog(dir: string): Promise<string> {
   return path;
 }
 
-test("verify: an intact log prints OK and exits 0", async (t) => {
+test("verify: an intact log prints OK and exits 0; its last hash goes to stderr, to be noted", async (t) => {
   const path = await sampleLog(tempDir(t));
   assert.deepEqual(await run(["verify", path]), {
     code: 0,
     stdout: "OK: 3 records, last seq 3\n",
-    stderr: "",
+    stderr: `last hash ${lastLineHash(path)} (keep it where the agent cannot write; pass it as --last-hash later)\n`,
   });
 });
 
@@ -67,7 +78,13 @@ test("verify --json prints the report as one JSON document", async (t) => {
   const path = await sampleLog(tempDir(t));
   const ok = await run(["verify", path, "--json"]);
   assert.equal(ok.code, 0);
-  assert.deepEqual(JSON.parse(ok.stdout), { ok: true, records: 3, lastSeq: 3, lines: 3 });
+  assert.deepEqual(JSON.parse(ok.stdout), {
+    ok: true,
+    records: 3,
+    lastSeq: 3,
+    lines: 3,
+    lastHash: lastLineHash(path),
+  });
   const truncated = await run(["verify", "--min-seq", "5", "--json", path]);
   assert.equal(truncated.code, 2);
   const report = JSON.parse(truncated.stdout) as { ok: boolean; error: { line: number; reason: string } };
@@ -151,21 +168,9 @@ test("show lists records newest last; --denied, --run and --since filter", async
   assert.match(lines[2]!, /^#3 .*net\.http https:\/\/api\.github\.com\/ {2}rule: /);
 
   const denied = await run(["show", path, "--denied"]);
-  assert.deepEqual(
-    denied.stdout
-      .trimEnd()
-      .split("\n")
-      .map((l) => l.split(" ")[0]),
-    ["#2"],
-  );
+  assert.deepEqual(seqsShown(denied.stdout), ["#2"]);
   const run2 = await run(["show", path, "--run", "r-2"]);
-  assert.deepEqual(
-    run2.stdout
-      .trimEnd()
-      .split("\n")
-      .map((l) => l.split(" ")[0]),
-    ["#3"],
-  );
+  assert.deepEqual(seqsShown(run2.stdout), ["#3"]);
   assert.equal((await run(["show", path, "--since", "2999-01-01"])).stdout, "");
   assert.equal((await run(["show", path, "--since", "1h"])).stdout.trimEnd().split("\n").length, 3);
 });
@@ -218,4 +223,125 @@ test("--since accepts ISO times and durations", () => {
   assert.equal(parseSince("2026-11-22T09:00:00Z", now), Date.parse("2026-11-22T09:00:00Z"));
   assert.equal(parseSince("soon", now), undefined);
   assert.equal(parseSince("2026-13-45", now), undefined);
+});
+
+test("verify --last-hash: an edit of the last record, invisible to the chain, is caught by the noted hash", async (t) => {
+  const path = await sampleLog(tempDir(t));
+  const noted = lastLineHash(path);
+  assert.equal((await run(["verify", path, "--last-hash", noted])).code, 0);
+  assert.equal((await run(["verify", path, "--last-hash", noted.toUpperCase()])).code, 0);
+
+  // The attack: rewrite the last record (a failed call made to look harmless). Nothing chains to it.
+  const lines = readLines(path);
+  lines[2] = lines[2]!.replace("https://api.github.com/", "https://docs.github.com/");
+  writeFileSync(path, `${lines.join("\n")}\n`);
+  const chainOnly = await run(["verify", path]);
+  assert.equal(chainOnly.code, 0, "the chain alone cannot see it (the limitation --last-hash closes)");
+
+  const anchored = await run(["verify", path, "--last-hash", noted]);
+  assert.equal(anchored.code, 2);
+  assert.equal(
+    anchored.stdout,
+    `BROKEN: ${path}: line 3: no line has the SHA-256 ${noted} noted earlier (--last-hash): the line that was last when it was noted was changed or removed; if nothing was appended since, line 3 was edited\n`,
+  );
+  const json = JSON.parse((await run(["verify", path, "--last-hash", noted, "--json"])).stdout) as {
+    ok: boolean;
+    error: { line: number };
+    lastHash: string;
+  };
+  assert.deepEqual([json.ok, json.error.line, json.lastHash], [false, 3, lastLineHash(path)]);
+});
+
+test("verify --last-hash: records appended since the hash was noted are fine; a removed tail is not", async (t) => {
+  const path = await sampleLog(tempDir(t));
+  const noted = lastLineHash(path);
+  const log = AuditLog.open(path);
+  await log.append(entry({ run: "r-3" }));
+  await log.close();
+  assert.equal((await run(["verify", path, "--last-hash", noted])).code, 0);
+
+  writeFileSync(path, `${readLines(path).slice(0, 2).join("\n")}\n`);
+  const cut = await run(["verify", path, "--last-hash", noted]);
+  assert.equal(cut.code, 2);
+  assert.match(cut.stdout, /^BROKEN: .*: line 2: no line has the SHA-256 [0-9a-f]{64} noted earlier/);
+});
+
+test("verify --last-hash: the hash of an empty log (64 zeros) holds for any log; an empty log fails a real one", async (t) => {
+  const dir = tempDir(t);
+  const path = await sampleLog(dir);
+  assert.equal((await run(["verify", path, "--last-hash", ZERO_HASH])).code, 0);
+  const empty = join(dir, "empty.jsonl");
+  writeFileSync(empty, "");
+  const r = await run(["verify", empty, "--last-hash", lastLineHash(path)]);
+  assert.equal(r.code, 2);
+  assert.match(r.stdout, /line 1: .*the log is empty/);
+});
+
+test("verify --last-hash that is not 64 hex digits is a usage error, exit 5", async (t) => {
+  const path = await sampleLog(tempDir(t));
+  for (const bad of ["abc", "z".repeat(64), `${"a".repeat(64)}0`]) {
+    const r = await run(["verify", path, "--last-hash", bad]);
+    assert.equal(r.code, 5);
+    assert.match(r.stderr, /--last-hash expects a SHA-256 as 64 hex digits/);
+  }
+});
+
+test("show --denied lists declined confirmations as well as denials", async (t) => {
+  const path = join(tempDir(t), "audit.jsonl");
+  const log = AuditLog.open(path);
+  await log.append(entry({ cap: "fs.delete", decision: "confirm", status: "confirmed" }));
+  await log.append(
+    entry({ cap: "fs.delete", decision: "confirm", status: "declined", detail: { phase: "confirmation" } }),
+  );
+  await log.append(entry({ decision: "deny", status: "denied", detail: { reason: "denied" } }));
+  await log.append(entry({ status: "errored", detail: { phase: "outcome" } }));
+  await log.close();
+  const r = await run(["show", path, "--denied"]);
+  assert.equal(r.code, 0);
+  assert.deepEqual(seqsShown(r.stdout), ["#2", "#3"]);
+  assert.match(r.stdout, /^#2 .* DECLINED {2}fs\.delete /);
+  const json = JSON.parse((await run(["show", path, "--denied", "--json"])).stdout) as {
+    records: { status: string }[];
+  };
+  assert.deepEqual(
+    json.records.map((x) => x.status),
+    ["declined", "denied"],
+  );
+});
+
+/** A valid chained log of `n` records, written directly (the writer's locking is not under test). */
+function bigLog(path: string, n: number): void {
+  let prev = ZERO_HASH;
+  const lines: string[] = [];
+  for (let i = 1; i <= n; i++) {
+    const body = `"run":"r-big","source":"run","cap":"fs.read","target":"/work/p/file-${i}","decision":"allow","rule":"filesystem.read_allow \\"**\\"","status":"allowed","detail":{"phase":"decision"}`;
+    const line = recordLine(i, "2026-11-22T10:00:00.000Z", body, prev);
+    prev = sha256Hex(line);
+    lines.push(line);
+  }
+  writeFileSync(path, `${lines.join("\n")}\n`);
+}
+
+test("show piped into `head`: exits quietly (no EPIPE stack trace) once head has read enough", async (t) => {
+  const path = join(tempDir(t), "audit.jsonl");
+  // Far more than a pipe buffer (64 KiB), so the writer is still writing when head exits.
+  bigLog(path, 20_000);
+  const main = join(REPO_ROOT, "src", "cli", "main.ts");
+  const script = `${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(main)} audit show ${JSON.stringify(path)} | head -n 2; echo "aegis exit \${PIPESTATUS[0]}" >&2`;
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn("bash", ["-c", script], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(r.code, 0);
+  assert.deepEqual(seqsShown(r.stdout), ["#1", "#2"]);
+  assert.equal(r.stderr, "aegis exit 0\n", "nothing but the exit status on stderr");
 });

@@ -7,7 +7,16 @@ import { test } from "node:test";
 import { verifyAuditLog } from "../../src/audit/verify.js";
 import { AuditLog } from "../../src/audit/writer.js";
 import { isAegisError } from "../../src/errors.js";
-import { entry, finished, printed, REPO_ROOT, readLines, spawnFixture, tempDir } from "./helpers.js";
+import {
+  entry,
+  finished,
+  lastLineHash,
+  printed,
+  REPO_ROOT,
+  readLines,
+  spawnFixture,
+  tempDir,
+} from "./helpers.js";
 
 async function fourWriters(path: string): Promise<void> {
   const children = ["w0", "w1", "w2", "w3"].map((run) => spawnFixture("append-many.ts", [path, "200", run]));
@@ -44,7 +53,13 @@ function assertLinearChainOf800(path: string): void {
 test("4 processes appending 200 records each at once keep one linear chain of 800", async (t) => {
   const path = join(tempDir(t), "audit.jsonl");
   await fourWriters(path);
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 800, lastSeq: 800, lines: 800 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 800,
+    lastSeq: 800,
+    lines: 800,
+    lastHash: lastLineHash(path),
+  });
   assertLinearChainOf800(path);
   assert.deepEqual(readdirSync(join(path, "..")), ["audit.jsonl"]);
 });
@@ -55,7 +70,13 @@ test("a stale lock found by 4 writers at once is broken once: the chain stays li
   await finished(dead);
   writeFileSync(`${path}.lock`, `${dead.pid} ${"0123456789abcdef"} ${hostname()}\n`);
   await fourWriters(path);
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 800, lastSeq: 800, lines: 800 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 800,
+    lastSeq: 800,
+    lines: 800,
+    lastHash: lastLineHash(path),
+  });
   assertLinearChainOf800(path);
   assert.deepEqual(readdirSync(join(path, "..")), ["audit.jsonl"]);
 });
@@ -83,7 +104,13 @@ test("a live writer holding the lock too long makes append reject (fail closed),
   // Once the holder is dead its lock is stale and taken over.
   await log.append(entry({ target: "/after" }));
   await log.close();
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 1, lastSeq: 1, lines: 1 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 1,
+    lastSeq: 1,
+    lines: 1,
+    lastHash: lastLineHash(path),
+  });
 });
 
 test("a writer killed while holding the lock: its stale lock is taken over at once", async (t) => {
@@ -97,7 +124,13 @@ test("a writer killed while holding the lock: its stale lock is taken over at on
   const log = AuditLog.open(path, { lockTimeoutMs: 1000 });
   await log.append(entry());
   await log.close();
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 1, lastSeq: 1, lines: 1 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 1,
+    lastSeq: 1,
+    lines: 1,
+    lastHash: lastLineHash(path),
+  });
   assert.deepEqual(
     readdirSync(join(path, "..")),
     ["audit.jsonl"],
@@ -119,5 +152,11 @@ test("a short-lived writer (a hook) that exits without close() leaves no lock fi
   const result = await finished(child);
   assert.equal(result.code, 0, result.stderr);
   assert.deepEqual(readdirSync(join(path, "..")), ["audit.jsonl"]);
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 1, lastSeq: 1, lines: 1 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 1,
+    lastSeq: 1,
+    lines: 1,
+    lastHash: lastLineHash(path),
+  });
 });

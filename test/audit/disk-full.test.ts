@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { verifyAuditLog } from "../../src/audit/verify.js";
-import { FIXTURES, finished, REPO_ROOT, tempDir } from "./helpers.js";
+import { FIXTURES, finished, lastLineHash, REPO_ROOT, tempDir } from "./helpers.js";
 
 test("a full disk makes append reject, and the partial write is removed (no torn line left)", async (t) => {
   const path = join(tempDir(t), "audit.jsonl");
@@ -36,5 +36,6 @@ test("a full disk makes append reject, and the partial write is removed (no torn
     records: written,
     lastSeq: written,
     lines: written,
+    lastHash: lastLineHash(path),
   });
 });

@@ -1,6 +1,7 @@
 /** Shared by the audit tests: temp dirs, entries, and running fixture scripts as real processes. */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +33,26 @@ export function entry(overrides: Partial<AuditEntry> = {}): AuditEntry {
 export function readLines(path: string): string[] {
   const text = readFileSync(path, "utf8");
   return text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+}
+
+/**
+ * SHA-256 of the last line's bytes, without its newline (64 zeros for an empty file): what verify
+ * reports as lastHash. Reads only the tail, so it is cheap on the scale tests' large logs.
+ */
+export function lastLineHash(path: string): string {
+  const fd = openSync(path, "r");
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return "0".repeat(64);
+    const tail = Buffer.alloc(Math.min(size, 4 * 1024 * 1024));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    const body = tail.at(-1) === 0x0a ? tail.subarray(0, -1) : tail;
+    return createHash("sha256")
+      .update(body.subarray(body.lastIndexOf(0x0a) + 1))
+      .digest("hex");
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Starts `node --import tsx test/audit/fixtures/<name>` with `args`. */

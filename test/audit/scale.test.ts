@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { recordLine, serializeBody, sha256Hex, ZERO_HASH } from "../../src/audit/record.js";
 import { verifyAuditLog } from "../../src/audit/verify.js";
 import { AuditLog } from "../../src/audit/writer.js";
-import { entry, finished, spawnFixture, tempDir } from "./helpers.js";
+import { entry, finished, lastLineHash, spawnFixture, tempDir } from "./helpers.js";
 
 /** Writes a valid chain of `n` records straight to disk (faster than the writer, for size). */
 function generateLog(path: string, n: number, detailBytes: number): void {
@@ -40,6 +40,7 @@ test("a log of 200k records written by the writer verifies", async (t) => {
     records: 200_000,
     lastSeq: 200_000,
     lines: 200_000,
+    lastHash: lastLineHash(path),
   });
 });
 
@@ -55,10 +56,16 @@ test("verify streams: a 150 MB log verifies in a process whose heap is capped at
   const result = await finished(child);
   assert.equal(result.code, 0, result.stderr);
   const { report, rssGrowthBytes } = JSON.parse(result.stdout) as {
-    report: { ok: boolean; records: number; lastSeq: number };
+    report: { ok: boolean; records: number; lastSeq: number; lastHash: string };
     rssGrowthBytes: number;
   };
-  assert.deepEqual(report, { ok: true, records, lastSeq: records, lines: records });
+  assert.deepEqual(report, {
+    ok: true,
+    records,
+    lastSeq: records,
+    lines: records,
+    lastHash: lastLineHash(path),
+  });
   // Peak memory grows by the read buffer and some garbage (measured 4-9 MB), not by the file.
   assert.ok(
     rssGrowthBytes < 32 * 1024 * 1024,

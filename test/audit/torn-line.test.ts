@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { type VerifyReport, verifyAuditLog } from "../../src/audit/verify.js";
 import { AuditLog } from "../../src/audit/writer.js";
-import { entry, finished, printed, readLines, spawnFixture, tempDir } from "./helpers.js";
+import { entry, finished, lastLineHash, printed, readLines, spawnFixture, tempDir } from "./helpers.js";
 
 const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 
@@ -95,7 +95,13 @@ test("a record complete but for its newline is kept: the chain continues without
   const lines = readLines(path);
   assert.equal(lines.length, 4);
   assert.equal((JSON.parse(lines[3]!) as { seq: number }).seq, 4);
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 4, lastSeq: 4, lines: 4 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 4,
+    lastSeq: 4,
+    lines: 4,
+    lastHash: lastLineHash(path),
+  });
 });
 
 test("a torn line after which someone forged the chain is reported as broken after it", async (t) => {

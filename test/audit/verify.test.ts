@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { verifyAuditLog } from "../../src/audit/verify.js";
 import { AuditLog } from "../../src/audit/writer.js";
 import { isAegisError } from "../../src/errors.js";
-import { entry, readLines, tempDir } from "./helpers.js";
+import { entry, lastLineHash, readLines, tempDir } from "./helpers.js";
 
 async function writeLog(path: string, n: number): Promise<string[]> {
   const log = AuditLog.open(path);
@@ -23,19 +23,27 @@ function rewrite(path: string, lines: string[]): void {
 test("an intact log verifies", async (t) => {
   const path = join(tempDir(t), "audit.jsonl");
   await writeLog(path, 10);
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 10, lastSeq: 10, lines: 10 });
+  const lastHash = lastLineHash(path);
+  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 10, lastSeq: 10, lines: 10, lastHash });
   assert.deepEqual(await verifyAuditLog(path, { minSeq: 10 }), {
     ok: true,
     records: 10,
     lastSeq: 10,
     lines: 10,
+    lastHash,
   });
 });
 
 test("an empty log verifies with 0 records (and fails a --min-seq above 0)", async (t) => {
   const path = join(tempDir(t), "audit.jsonl");
   writeFileSync(path, "");
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 0, lastSeq: 0, lines: 0 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 0,
+    lastSeq: 0,
+    lines: 0,
+    lastHash: "0".repeat(64),
+  });
   const report = await verifyAuditLog(path, { minSeq: 1 });
   assert.equal(report.ok, false);
   assert.match(report.error!.reason, /truncated/);

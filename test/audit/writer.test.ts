@@ -15,7 +15,7 @@ import { verifyAuditLog } from "../../src/audit/verify.js";
 import { AuditLog } from "../../src/audit/writer.js";
 import { isAegisError } from "../../src/errors.js";
 import { SecretRedactor } from "../../src/host/redact.js";
-import { entry, readLines, tempDir } from "./helpers.js";
+import { entry, lastLineHash, readLines, tempDir } from "./helpers.js";
 
 const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 
@@ -65,7 +65,13 @@ test("records are chained: seq from 1, prev is the SHA-256 of the previous line'
   assert.equal(records[1]!.v, 1);
   assert.deepEqual(records[1]!.detail, { reason: "no" });
   assert.ok(!Number.isNaN(Date.parse(records[1]!.ts as string)));
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 3, lastSeq: 3, lines: 3 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 3,
+    lastSeq: 3,
+    lines: 3,
+    lastHash: lastLineHash(path),
+  });
 });
 
 test("the log is created owner-only: directory 0700, file 0600", async (t) => {
@@ -94,7 +100,13 @@ test("appending to an existing log continues its chain", async (t) => {
   assert.equal(sixth.seq, 6);
   assert.equal(sixth.prev, sha256(lines[4]!));
   assert.equal(sixth.target, "/second/0");
-  assert.deepEqual(await verifyAuditLog(path), { ok: true, records: 7, lastSeq: 7, lines: 7 });
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 7,
+    lastSeq: 7,
+    lines: 7,
+    lastHash: lastLineHash(path),
+  });
 });
 
 test("two writers in one process interleave on one chain (each sees the other's appends)", async (t) => {
@@ -107,7 +119,7 @@ test("two writers in one process interleave on one chain (each sees the other's 
   }
   await Promise.all([a.close(), b.close()]);
   const report = await verifyAuditLog(path);
-  assert.deepEqual(report, { ok: true, records: 40, lastSeq: 40, lines: 40 });
+  assert.deepEqual(report, { ok: true, records: 40, lastSeq: 40, lines: 40, lastHash: lastLineHash(path) });
 });
 
 test("concurrent appends in one process are group-committed in the order they were made", async (t) => {

@@ -7,7 +7,8 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { probeBwrap } from "../../src/jail/probe.js";
 import { ERROR_DIR, ERROR_FIXTURES, VALID_DIR } from "../policy/error-fixtures.js";
 import { makeTree, removeTempDirs, type Tree, tempDir, writeFile } from "../policy/helpers.js";
 
@@ -25,15 +26,20 @@ interface Result {
   ms: number;
 }
 
+/** Preloaded to make bubblewrap fail the way it does without user namespaces. */
+const BWRAP_BROKEN = pathToFileURL(
+  fileURLToPath(new URL("./fixtures/bwrap-broken.mjs", import.meta.url)),
+).href;
+
 function aegis(
   args: string[],
-  opts: { cwd?: string; home?: string; timeoutMs?: number } = {},
+  opts: { cwd?: string; home?: string; timeoutMs?: number; nodeFlags?: string[] } = {},
 ): Promise<Result> {
   const t0 = Date.now();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", TSX, MAIN, ...args],
+      [...(opts.nodeFlags ?? []), "--import", TSX, MAIN, ...args],
       {
         cwd: opts.cwd ?? process.cwd(),
         env: { ...process.env, HOME: opts.home ?? process.env.HOME ?? "/root", NO_COLOR: "1" },
@@ -211,6 +217,57 @@ describe("aegis policy validate", CONCURRENT, () => {
       const r = await aegis(args);
       assertExit(r, 0);
       assert.match(r.stdout, /aegis policy explain FILE --op JSON/);
+    }
+  });
+});
+
+describe("aegis policy validate: a policy that asks for the jail", CONCURRENT, () => {
+  const BWRAP_POLICY = `inherits = "secure-defaults"\n[subprocess]\nallow_commands = ["git"]\nsandbox = "bwrap"\n`;
+
+  it('sandbox = "bwrap" where bubblewrap cannot jail: exit 5 with the reason and the fix, as aegis run would refuse it', async () => {
+    const file = writeFile(join(tempDir("aegis-polcli-"), "aegis.toml"), BWRAP_POLICY);
+    const r = await aegis(["policy", "validate", file], { nodeFlags: ["--import", BWRAP_BROKEN] });
+    assertExit(r, 5);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /^1 error in policy:\n.*aegis\.toml: subprocess\.sandbox = "bwrap", but bubblewrap cannot create a sandbox here .*Fix: /,
+    );
+    // The same policy under the same broken bwrap: `aegis run` refuses it too, with exit 5.
+    const run = await aegis(["run", "--policy", file, "-"], { nodeFlags: ["--import", BWRAP_BROKEN] });
+    assertExit(run, 5);
+    assert.match(run.stderr, /subprocess\.sandbox = "bwrap", but bubblewrap cannot create a sandbox here/);
+  });
+
+  it("show and explain never spawn, so they do not probe: the same policy shows and explains", async () => {
+    const file = writeFile(join(tempDir("aegis-polcli-"), "aegis.toml"), BWRAP_POLICY);
+    const flags = { nodeFlags: ["--import", BWRAP_BROKEN] };
+    assertExit(await aegis(["policy", "show", file, "--json"], flags), 0);
+    assertExit(
+      await aegis(
+        ["policy", "explain", file, "--op", '{"kind":"subprocess.exec","argv":["git","status"]}'],
+        flags,
+      ),
+      0,
+    );
+  });
+
+  it('sandbox = "bwrap" where bubblewrap works validates', async (t) => {
+    if (!(await probeBwrap()).ok) {
+      t.skip("bubblewrap cannot jail here");
+      return;
+    }
+    const file = writeFile(join(tempDir("aegis-polcli-"), "aegis.toml"), BWRAP_POLICY);
+    const r = await aegis(["policy", "validate", file]);
+    assertExit(r, 0);
+    assert.match(r.stdout, /^OK: \d+ capabilities/);
+  });
+
+  it("validate takes no --json, --op or --root: a usage error naming the option, exit 5", async () => {
+    for (const flag of [["--json"], ["--op", "{}"], ["--root", "/"]]) {
+      const r = await aegis(["policy", "validate", join(VALID_DIR, "example.toml"), ...flag]);
+      assertExit(r, 5);
+      assert.match(r.stderr, new RegExp(`^aegis: policy validate: Unknown option '${flag[0]}'`));
     }
   });
 });
