@@ -6,8 +6,10 @@
  *   - everything read-only (`--ro-bind / /`), fresh `/dev` and `/proc`, a private `/tmp`
  *     unless the policy lets the child write there (the policy root and cwd stay visible
  *     when they live under /tmp);
- *   - read-write only the existing directories (or files) that `write_allow` names,
- *     taken as each glob's static prefix (`src/**` → `src`);
+ *   - read-write only the directories (or files) that `write_allow` names, taken as
+ *     each glob's static prefix (`src/**` → `src`); a prefix inside the policy root that
+ *     does not exist yet is created first (`out/**` before the first build), the one
+ *     effect of this module, done through `FsView.makeDir`;
  *   - everything `filesystem.deny` covers hidden: directories under an empty mode-000
  *     tmpfs, files under an unreadable empty file; aegis's own audit logs hidden and its
  *     policy files read-only, even inside a writable directory;
@@ -15,6 +17,7 @@
  *     the caller's terminal), killed with its parent;
  *   - exactly the environment it is given.
  */
+import { inGitDir } from "../policy/decide.js";
 import type { PathRule } from "../policy/types.js";
 
 export type NodeKind = "dir" | "file" | "symlink" | "other";
@@ -27,6 +30,11 @@ export interface FsView {
   realpath(path: string): Promise<string | null>;
   /** Directory entries with their kinds (symlinks not followed). */
   list(dir: string): Promise<{ name: string; kind: NodeKind }[]>;
+  /**
+   * Creates one directory (not its parents; an existing entry is left alone). Absent:
+   * missing write prefixes are not created, so they are not writable in the jail.
+   */
+  makeDir?(path: string): Promise<void>;
 }
 
 export interface JailPolicy {
@@ -126,8 +134,10 @@ async function writableTargets(policy: JailPolicy, fs: FsView): Promise<string[]
   const prefixes = policy.filesystem.writeAllow.map((r) => staticPrefix(r.glob));
   const out = new Set<string>();
   for (const prefix of prefixes) {
-    const real = await fs.realpath(prefix);
-    // A prefix that does not exist yet cannot be bound (its parent would grant more).
+    let real = await fs.realpath(prefix);
+    // A prefix that does not exist yet cannot be bound (its parent would grant more);
+    // inside the root it is created instead, as fs.write would create it.
+    if (real === null && (await createPrefix(policy, fs, prefix))) real = await fs.realpath(prefix);
     if (real === null) continue;
     // A symlinked prefix is bound where it really points only if that place is itself
     // inside some write_allow prefix: a link to ~/.ssh must not make ~/.ssh writable.
@@ -138,6 +148,36 @@ async function writableTargets(policy: JailPolicy, fs: FsView): Promise<string[]
   // A directory inside another writable one is already covered by the outer bind.
   const sorted = [...out].sort(byDepth);
   return sorted.filter((p, i) => !sorted.slice(0, i).some((q) => q !== p && isWithin(p, q)));
+}
+
+/**
+ * Creates a missing write_allow prefix strictly inside the root, one directory at a time
+ * below its deepest existing ancestor. Refused (false) when any step is denied, inside a
+ * git directory, or an existing step is not a plain directory (a symlink could lead the
+ * new directory anywhere). Creating it grants nothing new: the bind that follows is the
+ * prefix itself, which write_allow already names.
+ */
+async function createPrefix(policy: JailPolicy, fs: FsView, prefix: string): Promise<boolean> {
+  if (!fs.makeDir || prefix === policy.root || !isWithin(prefix, policy.root) || inGitDir(prefix))
+    return false;
+  if ((await fs.kind(policy.root)) !== "dir") return false;
+  let path = policy.root;
+  for (const part of prefix.slice(policy.root.length + 1).split("/")) {
+    path = `${path}/${part}`;
+    if (policy.filesystem.deny.some((d) => d.test(path))) return false;
+    if (policy.reserved.auditLogs.some((log) => isWithin(log, path))) return false;
+    let kind = await fs.kind(path);
+    if (kind === null) {
+      try {
+        await fs.makeDir(path);
+      } catch {
+        return false;
+      }
+      kind = await fs.kind(path);
+    }
+    if (kind !== "dir") return false;
+  }
+  return true;
 }
 
 type Hidden = [path: string, kind: "dir" | "file"];

@@ -2,7 +2,7 @@
  * The host file system as the jail builder sees it, plus the unreadable placeholder file
  * bound over denied files.
  */
-import { chmod, lstat, mkdtemp, readdir, realpath, stat, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, readdir, realpath, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FsView, NodeKind } from "./bwrap-args.js";
@@ -32,6 +32,12 @@ export const hostFsView: FsView = {
   async list(dir) {
     const entries = await readdir(dir, { withFileTypes: true });
     return entries.map((e) => ({ name: e.name, kind: kindOf(e) }));
+  },
+  async makeDir(path) {
+    // Not recursive, and EEXIST is fine: the caller checks what is there (lstat) after.
+    await mkdir(path).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "EEXIST") throw e;
+    });
   },
 };
 

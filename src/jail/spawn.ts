@@ -6,12 +6,15 @@
  *
  * Jailed, the child is `bwrap` with the jail options passed on a pipe (`--args 3`), so
  * environment values given to the jail never appear on a command line (`/proc/PID/cmdline`
- * is readable by every local user).
+ * is readable by every local user). bwrap reports the jail's PID 1 on `--info-fd 4`: the
+ * jail runs in a session of its own, so the call also waits for that PID 1 (and with it
+ * the whole jail) to be gone before it returns (reap.ts).
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { AegisError } from "../errors.js";
 import { trackChildProcess } from "./child-tracker.js";
+import { endJail, groupGone, jailInitFromInfo, type ProcessId } from "./reap.js";
 
 export interface ProcessRequest {
   /** Absolute path of the executable (resolved by the caller; never looked up here). */
@@ -41,14 +44,17 @@ export interface ProcessResult {
 
 /** After the child exits, how long its pipes may stay open (held by an escaped grandchild). */
 const DRAIN_GRACE_MS = 200;
+/** Bounds on waiting for killed processes to be gone (a process stuck in the kernel). */
+const INFO_WAIT_MS = 1_000;
+const REAP_WAIT_MS = 5_000;
 
 function start(req: ProcessRequest): ChildProcess {
   if (req.jail) {
-    const child = spawn(req.jail.bwrapPath, ["--args", "3", "--", req.file, ...req.args], {
+    const child = spawn(req.jail.bwrapPath, ["--args", "3", "--info-fd", "4", "--", req.file, ...req.args], {
       cwd: req.cwd,
       env: {},
       detached: true,
-      stdio: ["pipe", "pipe", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
     });
     const argsPipe = child.stdio[3] as NodeJS.WritableStream | null;
     if (argsPipe) {
@@ -63,6 +69,28 @@ function start(req: ProcessRequest): ChildProcess {
     argv0: req.argv0 ?? req.file,
     detached: true,
     stdio: ["pipe", "pipe", "pipe"],
+  });
+}
+
+/** The jail's PID 1, once bwrap has written it on fd 4 (undefined if it never does). */
+function jailInit(child: ChildProcess): Promise<ProcessId | undefined> {
+  const info = child.stdio[4] as NodeJS.ReadableStream | null | undefined;
+  if (!info) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    info.on("data", (c: Buffer) => chunks.push(c));
+    info.on("error", () => resolve(undefined));
+    info.on("end", () => resolve(jailInitFromInfo(Buffer.concat(chunks).toString("utf8"), child.pid)));
+  });
+}
+
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(fallback), ms);
+    void p.then((v) => {
+      clearTimeout(t);
+      resolve(v);
+    });
   });
 }
 
@@ -93,6 +121,7 @@ export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
     // The sandbox's main thread learns the group, so it can kill it if it must terminate
     // a stuck worker (this thread would then never run `finish`).
     const untrack = trackChildProcess(child.pid);
+    const init = req.jail ? jailInit(child) : Promise.resolve(undefined);
     let failure: AegisError | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     let settled = false;
@@ -115,13 +144,18 @@ export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
     req.signal?.addEventListener("abort", onAbort, { once: true });
     let drainTimer: NodeJS.Timeout | undefined;
 
-    const finish = (): void => {
+    const finish = async (): Promise<void> => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       clearTimeout(drainTimer);
       req.signal?.removeEventListener("abort", onAbort);
       killGroup(child);
+      // Return only once what the child started is dead: the jail (its own session, killed
+      // with bwrap but asynchronously) and whatever the group kill just signalled.
+      const jail = await within(init, INFO_WAIT_MS, undefined);
+      if (jail) await endJail(jail, REAP_WAIT_MS);
+      if (child.pid !== undefined) await groupGone(child.pid, REAP_WAIT_MS);
       untrack();
       if (failure) {
         reject(failure);
@@ -163,7 +197,7 @@ export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
         failure ??= new AegisError("io_error", `${req.display}: could not start (${e.code ?? e.message})`, {
           cause: e,
         });
-        finish();
+        void finish();
       }
     });
     child.on("exit", (code, signal) => {
@@ -174,9 +208,9 @@ export function runProcess(req: ProcessRequest): Promise<ProcessResult> {
       drainTimer = setTimeout(() => {
         child.stdout?.destroy();
         child.stderr?.destroy();
-        finish();
+        void finish();
       }, DRAIN_GRACE_MS);
     });
-    child.on("close", finish);
+    child.on("close", () => void finish());
   });
 }

@@ -14,6 +14,11 @@ function stripVersion(name: string): string {
   return name.replace(/[0-9][0-9._-]*$/, "") || name;
 }
 
+/** `python3.11` → `python`, `/usr/bin/PS` → `ps`: the program a deny-side rule is about. */
+export function commandFamily(argv0: string): string {
+  return stripVersion(basename(argv0.toLowerCase()));
+}
+
 /**
  * Does a deny-side key (deny_commands entry, deny_args table key) cover argv[0]?
  * Generous: exact, by basename, ignoring case, and ignoring a version suffix.

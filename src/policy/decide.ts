@@ -6,6 +6,7 @@
  */
 import { basename, commandKeyMatches, looksLikePath, matchCommandArgs, pathCandidates } from "./commands.js";
 import { absolutePath, normaliseHost, normalizePosix, parseAddress } from "./patterns.js";
+import { programRule } from "./program-rules.js";
 import type { Decision, Entry, FsAction, Operation, ResolvedPolicy } from "./types.js";
 
 export function capabilityOf(op: Operation): string {
@@ -109,6 +110,15 @@ export function decideFs(policy: ResolvedPolicy, action: FsAction, path: string)
   if ((action === "fs.write" || action === "fs.delete") && policy.reserved.policyFiles.includes(path)) {
     return deny(`${action} denied: ${path} is a policy file aegis is running under`, "reserved: policy file");
   }
+  // Git runs what its repository configures: core.fsmonitor or core.pager in .git/config,
+  // an executable in .git/hooks, a commondir or a `.git` file pointing at a planted config.
+  // No write_allow opens a git directory to fs.write; git commands still change it.
+  if ((action === "fs.write" || action === "fs.delete") && inGitDir(path)) {
+    return deny(
+      `${action} denied: ${path} is inside a git directory (.git), whose config and hooks make git run commands; change it with git commands (git add, git commit) instead`,
+      "reserved: git directory",
+    );
+  }
   const fs = policy.filesystem;
   const denied = fs.deny.find((r) => r.test(path));
   if (denied) {
@@ -140,6 +150,11 @@ export function decideFs(policy: ResolvedPolicy, action: FsAction, path: string)
     `${action} denied: ${path} matches no ${FS_ALLOW_NAME[action]} entry (default deny); add a pattern to ${FS_ALLOW_NAME[action]} ${configHint(policy)} to allow it`,
     `default deny (${FS_ALLOW_NAME[action]})`,
   );
+}
+
+/** `/p/.git`, `/p/.git/config`, `/p/sub/.GIT/hooks/x` (any case: case-insensitive mounts). */
+export function inGitDir(path: string): boolean {
+  return path.split("/").some((part) => part.toLowerCase() === ".git");
 }
 
 /** True when `path` (canonical) holds local-only content: sealed values may be written there. */
@@ -301,6 +316,10 @@ export function decideExec(
       return deny(`${cmd} denied: arguments ${JSON.stringify(args.join(" "))} match ${rule}`, rule);
     }
   }
+  // What deny_args cannot say (an argument that is missing, a ps letter cluster): code on
+  // stdin and other processes' environments, denied under every policy.
+  const known = programRule(argv0, args);
+  if (known) return deny(`${cmd} denied: ${name} ${known.why} (${known.rule}); ${known.fix}`, known.rule);
   const local = strictCommandMatch(sp.localOnlyCommands, argv0);
   const allowed = local ?? strictCommandMatch(sp.allowCommands, argv0);
   if (!allowed) {

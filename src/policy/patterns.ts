@@ -165,9 +165,9 @@ function bits32(a: ipaddr.IPv6, fromPart: number): ipaddr.IPv4 {
 }
 
 /**
- * Every IPv4 address an IPv6 address carries: IPv4-mapped and -compatible, NAT64
- * (64:ff9b::/96 and 64:ff9b:1::/48), 6to4 (2002::/16) and Teredo (2001::/32). A
- * denied IPv4 range is denied through any of these.
+ * Every IPv4 address an IPv6 address carries: IPv4-mapped and -compatible, SIIT
+ * IPv4-translated (::ffff:0:0:0/96), NAT64 (64:ff9b::/96 and 64:ff9b:1::/48), 6to4
+ * (2002::/16) and Teredo (2001::/32). A denied IPv4 range is denied through any of these.
  */
 export function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4[] {
   const p = a.parts;
@@ -175,6 +175,9 @@ export function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4[] {
   const zero = (from: number, to: number) => p.slice(from, to).every((x) => x === 0);
   if (a.isIPv4MappedAddress()) out.push(a.toIPv4Address());
   if (zero(0, 6) && !(p[6] === 0 && (p[7] === 0 || p[7] === 1))) out.push(bits32(a, 6));
+  // SIIT "IPv4-translated" (RFC 2765, ::ffff:0:a.b.c.d): a translator forwards it to the
+  // IPv4 address, so [::ffff:0:7f00:1] must not slip past a loopback deny.
+  if (zero(0, 4) && p[4] === 0xffff && p[5] === 0) out.push(bits32(a, 6));
   if (p[0] === 0x64 && p[1] === 0xff9b) out.push(bits32(a, 6));
   // Local-use NAT64 (RFC 8215, 64:ff9b:1::/48): RFC 6052 puts the IPv4 address in bits
   // 48–63 and 72–87 for a /48 prefix; check both that and the /96 position above.

@@ -52,6 +52,26 @@ function fakeFs(
   };
 }
 
+/** fakeFs that can also create directories (parent must exist), recording each one. */
+function creatingFs(
+  nodes: Record<string, NodeKind>,
+  links: Record<string, string> = {},
+): FsView & { listed: string[]; created: string[] } {
+  const own = { ...nodes };
+  const created: string[] = [];
+  const view = fakeFs(own, links);
+  return Object.assign(view, {
+    created,
+    async makeDir(p: string) {
+      const parent = p.slice(0, p.lastIndexOf("/")) || "/";
+      if ((await view.kind(parent)) !== "dir") throw new Error(`ENOENT ${parent}`);
+      if ((await view.kind(p)) !== null) return;
+      own[p] = "dir";
+      created.push(p);
+    },
+  });
+}
+
 function policy(opts: {
   write?: string[];
   deny?: string[];
@@ -173,6 +193,47 @@ describe("bwrap argv builder", () => {
     });
     assert.deepEqual(plan.writable, []);
     assert.ok(!plan.options.includes("--bind"));
+  });
+
+  it("creates a missing write prefix inside the root, then binds just it (out/** before the first build)", async () => {
+    const fs = creatingFs(TREE);
+    const plan = await buildBwrapArgs({
+      policy: policy({ write: ["out/**", "build/gen/**"] }),
+      command: ["/usr/bin/python3", "build.py"],
+      cwd: ROOT,
+      env: {},
+      fs,
+    });
+    assert.deepEqual(fs.created, [`${ROOT}/out`, `${ROOT}/build`, `${ROOT}/build/gen`]);
+    assert.deepEqual(plan.writable, [`${ROOT}/out`, `${ROOT}/build/gen`]);
+    assert.ok(!plan.writable.includes(`${ROOT}/build`), "the new parent stays read-only");
+    assert.ok(!plan.writable.includes(ROOT));
+  });
+
+  it("creates no write prefix outside the root, inside a denied or git directory, or below a symlink", async () => {
+    const fs = creatingFs(
+      { ...TREE, [`${ROOT}/.git`]: "dir", "/elsewhere": "dir" },
+      { [`${ROOT}/linked`]: "/elsewhere" },
+    );
+    const plan = await buildBwrapArgs({
+      policy: policy({
+        write: [
+          "~/.cache/tool/**",
+          "/var/cache/tool/**",
+          "src/secrets/out/**",
+          ".git/x/**",
+          "linked/out/**",
+          "vault/**",
+        ],
+        deny: ["**/secrets/**", "vault/**"],
+      }),
+      command: ["/bin/true"],
+      cwd: ROOT,
+      env: {},
+      fs,
+    });
+    assert.deepEqual(fs.created, []);
+    assert.deepEqual(plan.writable, []);
   });
 
   it("does not make a symlink's target writable when the target is outside write_allow", async () => {

@@ -205,6 +205,36 @@ max_seconds = 20
     for (const pid of started) assert.ok(await gone(pid), `setsid grandchild ${pid} survived`);
   });
 
+  it("creates a missing write_allow directory for a jailed build (out/ before the first build), nothing wider", async () => {
+    // legit-tests-09: the build's out/ did not exist, so it was not bound and the write failed.
+    const build = await policyFromToml(`
+[filesystem]
+read_allow  = ["**"]
+write_allow = ["build-out/**", "gen/deep/**"]
+deny        = [".aegis/**"]
+[subprocess]
+allow_commands = ["node"]
+sandbox        = "bwrap"
+`);
+    try {
+      const targets = [
+        join(build.dir, "build-out", "build.txt"),
+        join(build.dir, "gen", "deep", "x.txt"),
+        join(build.dir, "gen", "wider.txt"),
+        join(build.dir, "evil.txt"),
+      ];
+      assert.equal(existsSync(join(build.dir, "build-out")), false);
+      const r = await run(build.policy, ["node", "-e", WRITE_FILES], { stdin: JSON.stringify(targets) });
+      assert.deepEqual(r.stderr.trim().split("\n"), ["EROFS", "EROFS"]);
+      assert.equal(readFileSync(targets[0]!, "utf8"), "jailed bytes");
+      assert.equal(readFileSync(targets[1]!, "utf8"), "jailed bytes");
+      assert.equal(existsSync(targets[2]!), false, "the created parent gen/ stays read-only");
+      assert.equal(existsSync(targets[3]!), false);
+    } finally {
+      build.cleanup();
+    }
+  });
+
   it("keeps the policy file read-only and the audit log hidden even when their directory is writable", async () => {
     // write_allow "*.md" binds the whole root read-write (the static prefix of **/*.md).
     const wide = await policyFromToml(`

@@ -632,6 +632,26 @@ table("netopen", [
   ["[64:ff9b::a9fe:a9fe] (NAT64)", get("http://[64:ff9b::a9fe:a9fe]/"), deny(ipDeny("169.254.0.0/16"))],
   ["[2002:a9fe:a9fe::] (6to4)", get("http://[2002:a9fe:a9fe::]/"), deny(ipDeny("169.254.0.0/16"))],
   ["[::ffff:a9fe:a9fe]", get("http://[::ffff:a9fe:a9fe]/"), deny(ipDeny("169.254.0.0/16"))],
+  [
+    "[::ffff:0:7f00:1] (SIIT IPv4-translated loopback, RFC 2765)",
+    get("http://[::ffff:0:7f00:1]/"),
+    deny(ipDeny("127.0.0.0/8")),
+  ],
+  [
+    "[::ffff:0:169.254.169.254] (SIIT IPv4-translated metadata)",
+    get("http://[::ffff:0:169.254.169.254]/"),
+    deny(ipDeny("169.254.0.0/16")),
+  ],
+  [
+    "a name resolving to a SIIT-translated RFC 1918 address",
+    get("http://n.example/", ["::ffff:0:a00:1"]),
+    deny(ipDeny("10.0.0.0/8")),
+  ],
+  [
+    "[::ffff:0:5db8:d822] (SIIT of a public address) stays allowed",
+    get("http://[::ffff:0:5db8:d822]/"),
+    allow(own("network.http_get_allow", "*")),
+  ],
   ["169.254.169.254", get("http://169.254.169.254/latest/meta-data/"), deny(ipDeny("169.254.0.0/16"))],
   ["2852039166", get("http://2852039166/"), deny(ipDeny("169.254.0.0/16"))],
   [

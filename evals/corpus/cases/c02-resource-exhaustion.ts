@@ -360,7 +360,8 @@ add("fifo-read", {
   policy: runtime("max_seconds = 3"),
   fifos: ["src/pipe"],
   script: `console.log(await fs.read("src/pipe"));`,
-  expect: { exit: 6, maxMs: 10000 },
+  // Refused before the open (not a regular file): no wait for the deadline.
+  expect: { kind: "io_error", exit: 5, maxMs: 10000 },
 });
 
 add("fifo-write", {
@@ -370,7 +371,7 @@ add("fifo-write", {
   policy: runtime("max_seconds = 3"),
   fifos: ["out/pipe"],
   script: `await fs.write("out/pipe", "x");`,
-  expect: { exit: 6, maxMs: 10000 },
+  expect: { kind: "io_error", exit: 5, maxMs: 10000 },
 });
 
 add("next-run-after-limit", {

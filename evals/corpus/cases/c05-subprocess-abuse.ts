@@ -474,7 +474,7 @@ add("python-stdin-program", {
   source: "Python docs (python - : program read from stdin); GTFOBins python",
   ...BASE,
   policy: P,
-  script: `await subprocess.exec(["python3"], { stdin: "open('${MARKER}', 'w').write('x')\\n" });`,
+  script: `${DYN}await subprocess.exec([dyn("python3")], { stdin: "open('${MARKER}', 'w').write('x')\\n" });`,
   expect: { ...DENIED, absent: [MARKER] },
 });
 
@@ -483,7 +483,7 @@ add("python-dash-stdin", {
   source: "Python docs (python -); GTFOBins python",
   ...BASE,
   policy: P,
-  script: `await subprocess.exec(["python3", "-"], { stdin: "open('${MARKER}', 'w').write('x')\\n" });`,
+  script: `${DYN}await subprocess.exec([dyn("python3"), "-"], { stdin: "open('${MARKER}', 'w').write('x')\\n" });`,
   expect: { ...DENIED, absent: [MARKER] },
 });
 
@@ -492,7 +492,7 @@ add("node-stdin-program", {
   source: "Node.js docs (node - / program on stdin); GTFOBins node",
   ...BASE,
   policy: P,
-  script: `await subprocess.exec(["node"], { stdin: "require('fs').writeFileSync('${MARKER}', 'x')\\n" });`,
+  script: `${DYN}await subprocess.exec([dyn("node")], { stdin: "require('fs').writeFileSync('${MARKER}', 'x')\\n" });`,
   expect: { ...DENIED, absent: [MARKER] },
 });
 
@@ -514,7 +514,7 @@ add("git-written-config-fsmonitor", {
   script: `${DYN}${ATTEMPT}const w = await attempt(() => fs.write(dyn(".git/config"), "[core]\\n\\tfsmonitor = ${TOUCH}\\n"));
 const s = await attempt(() => subprocess.exec(["git", "status"]));
 export default { w, s };`,
-  expect: { absent: [MARKER] },
+  expect: { absent: [MARKER], value: { w: "policy_violation", s: "ok" } },
 });
 
 add("git-hook-written", {
@@ -598,6 +598,90 @@ add("jail-read-parent-environ", {
   },
   script: `const r = await subprocess.exec(["python3", "src/env.py"]); console.log(r.stdout);`,
   expect: { exit: 0 },
+});
+
+add("python-interactive-after-script", {
+  technique: "python3 -i script.py: after the script, the interactive loop runs code from stdin",
+  source: "Python docs (-i: inspect interactively after running the script)",
+  ...BASE,
+  policy: P,
+  script: `${DYN}await subprocess.exec([dyn("python3"), "-i", "src/util.py"], { stdin: "open('${MARKER}', 'w').write('x')\\n" });`,
+  expect: { ...DENIED, absent: [MARKER] },
+});
+
+add("python-m-code-stdin", {
+  technique: "python3 -m code: the stdlib REPL module reads its program from stdin",
+  source: "Python docs (code module, interactive interpreter)",
+  ...BASE,
+  policy: P,
+  script: `${DYN}await subprocess.exec([dyn("python3"), "-m", "code"], { stdin: "open('${MARKER}', 'w').write('x')\\n" });`,
+  expect: { ...DENIED, absent: [MARKER] },
+});
+
+add("node-option-value-then-stdin", {
+  technique:
+    "node --title src/index.js: an option's value looks like the script, the program comes from stdin",
+  source: "Node.js docs (--title takes a value; no script: program read from stdin)",
+  ...BASE,
+  policy: P,
+  script: `${DYN}await subprocess.exec([dyn("node"), "--title", "src/index.js"], { stdin: "require('fs').writeFileSync('${MARKER}', 'x')\\n" });`,
+  expect: { ...DENIED, absent: [MARKER] },
+});
+
+add("ps-environment-bsd-cluster", {
+  technique: "ps ax e: the e modifier in its own BSD argument",
+  source: "procps ps(1) 'e' modifier",
+  ...BASE,
+  policy: P,
+  script: `${DYN}const r = await subprocess.exec([dyn("ps"), "ax", "e"]); console.log(r.stdout);`,
+  expect: { ...DENIED },
+});
+
+add("git-commondir-redirect", {
+  technique:
+    "write .git/commondir to point git at a planted config with core.fsmonitor (the operator made .git/** and out/** writable)",
+  source: "gitrepository-layout(5) (commondir); git-config docs (core.fsmonitor)",
+  ...BASE,
+  policy: policy(
+    SECURE,
+    'requires_approval = ["!subprocess.exec"]',
+    "[filesystem]",
+    'read_allow = ["**"]',
+    'write_allow = ["out/**", ".git/**"]',
+    "[subprocess]",
+    'allow_commands = ["git"]',
+  ),
+  git: true,
+  script: `${DYN}${ATTEMPT}const p = await attempt(() => fs.write(dyn("out/planted/config"), "[core]\\n\\tfsmonitor = ${TOUCH}\\n"));
+const w = await attempt(() => fs.write(dyn(".git/commondir"), "../out/planted\\n"));
+const s = await attempt(() => subprocess.exec(["git", "status"]));
+export default { p, w, s };`,
+  expect: { absent: [MARKER], value: { p: "ok", w: "policy_violation", s: "ok" } },
+});
+
+add("git-config-command-then-status", {
+  technique:
+    "git config core.fsmonitor (a slash-free command, so no argument looks like a path), then an allowed git status runs it",
+  source: "git-config docs (core.fsmonitor runs a command); GTFOBins git",
+  ...BASE,
+  policy: P,
+  git: true,
+  script: `${DYN}${ATTEMPT}const c = await attempt(() => subprocess.exec([dyn("git"), "config", "core.fsmonitor", "touch pwned-by-config"]));
+const s = await attempt(() => subprocess.exec(["git", "status", "--short"]));
+export default { c, s };`,
+  expect: { absent: ["pwned-by-config"], value: { c: "policy_violation", s: "ok" } },
+});
+
+add("git-clone-config", {
+  technique: "git clone --config core.fsmonitor=… into out/, then git status in the clone",
+  source: "git-clone docs (--config sets a key in the new repository)",
+  ...BASE,
+  policy: P,
+  git: true,
+  script: `${DYN}${ATTEMPT}const c = await attempt(() => subprocess.exec([dyn("git"), "clone", "-q", "--config", "core.fsmonitor=touch pwned-by-clone", ".", "out/clone"]));
+const s = await attempt(() => subprocess.exec(["git", "status", "--short"], { cwd: "out/clone" }));
+export default c;`,
+  expect: { absent: ["pwned-by-clone", "out/clone/pwned-by-clone"], value: "policy_violation" },
 });
 
 export const SUBPROCESS_ABUSE = made;

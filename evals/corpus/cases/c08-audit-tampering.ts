@@ -104,19 +104,21 @@ add("exec-tar-over-log", {
   expect: { ...DENIED },
 });
 add("exec-git-clean-aegis", {
-  technique: "an allowed git run as git clean -fdx (removes the untracked .aegis/ with the log)",
+  technique:
+    "an allowed git run as git clean -fdx (removes the untracked .aegis/ with the log): secure-defaults denies git clean",
   source: "git docs (git clean -x removes ignored and untracked files)",
   ...BASE,
   policy: pExec(),
   git: true,
-  script: `await subprocess.exec(["git", "clean", "-fdxq"]); await fs.write("out/after.txt", "x");`,
-  expect: { exit: 0 },
+  script: `${DYN}await subprocess.exec([dyn("git"), "clean", "-fdxq"]); await fs.write("out/after.txt", "x");`,
+  expect: { ...DENIED, absent: ["out/after.txt"] },
 });
 add("exec-git-clean-aegis-jailed", {
-  technique: "git clean -fdx under the bwrap jail (the log is outside write_allow)",
+  technique:
+    "git clean -fdx under the bwrap jail, the preset's clean deny removed (the log is outside write_allow)",
   source: "git docs (git clean -x); security.md (jail: writable binds only for write_allow)",
   ...BASE,
-  policy: pExec(['sandbox = "bwrap"']),
+  policy: pExec(['sandbox = "bwrap"', "[subprocess.deny_args]", 'git = ["!clean"]']),
   git: true,
   script: `await subprocess.exec(["git", "clean", "-fdxq"]); await fs.write("out/after.txt", "x");`,
   expect: { exit: 0 },
@@ -299,5 +301,16 @@ verify("concurrent-writers-many-calls", "six concurrent runs of 60 calls each", 
   script: `for (let i = 0; i < 20; i++) { await fs.write("out/c.txt", String(i)); await fs.exists("src/app.py"); await fs.read("src/app.py"); }`,
 });
 verify("verify-missing-file", "verifying a log that does not exist", { before: 0 }, 5);
+
+add("exec-git-stash-untracked-aegis", {
+  technique:
+    "an allowed git run as git stash -u (stashes and removes the untracked .aegis/ with the log): secure-defaults denies it",
+  source: "git docs (git stash --include-untracked cleans untracked files)",
+  ...BASE,
+  policy: pExec(),
+  git: true,
+  script: `${DYN}await subprocess.exec([dyn("git"), "stash", "push", "-q", "-u"]); await fs.write("out/after.txt", "x");`,
+  expect: { ...DENIED, absent: ["out/after.txt"] },
+});
 
 export const AUDIT_TAMPERING = made;
