@@ -806,7 +806,16 @@ table("exec", [
   ],
   ["git -C .. (parent of the root)", exec("git", "-C", "..", "status"), deny(READ_DD)],
   ["git -C/elsewhere (attached)", exec("git", "-C/elsewhere", "status"), deny(READ_DD)],
-  ["git --git-dir=../proj-evil/.git", exec("git", "--git-dir=../proj-evil/.git", "log"), deny(READ_DD)],
+  [
+    "git --git-dir=../proj-evil/.git (a repository elsewhere, or one the script planted)",
+    exec("git", "--git-dir=../proj-evil/.git", "log"),
+    deny(pre("subprocess.deny_args.git", "--git-dir")),
+  ],
+  [
+    "git --work-tree=out (planted repository)",
+    exec("git", "--work-tree=out", "status"),
+    deny(pre("subprocess.deny_args.git", "--work-tree")),
+  ],
   [
     "git push --force (own deny_args)",
     exec("git", "push", "--force"),

@@ -10,6 +10,7 @@ import { AegisError } from "../../errors.js";
 import { buildBwrapArgs, type FsView, JailSetupError } from "../../jail/bwrap-args.js";
 import type { ProbeResult } from "../../jail/probe.js";
 import { runProcess } from "../../jail/spawn.js";
+import { basename } from "../../policy/commands.js";
 import { decide, decideFs, isLocalOnlyPath } from "../../policy/decide.js";
 import { absolutePath } from "../../policy/patterns.js";
 import type { Operation } from "../../policy/types.js";
@@ -64,6 +65,17 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   }
 
   const sealedChild = byRules.sealed;
+  if (basename(argv[0]!) !== "git") {
+    const gitPath = Object.entries(pathArgs).find(([, canonical]) => inGitDir(canonical));
+    if (gitPath)
+      await refuse(
+        ctx,
+        CAP,
+        target,
+        "reserved: git directory",
+        `${name} refused: argument ${JSON.stringify(gitPath[0])} is inside a .git directory (${gitPath[1]}); only git itself may work on a repository's control files`,
+      );
+  }
   if (!sealedChild && policy.filesystem.localOnlyRead.length > 0) {
     const problem = indirectLocalOnlyRead(ctx, argv, cwd, pathArgs);
     if (problem)
@@ -125,6 +137,7 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
         ctx.sealed.reveal(r),
       );
       for (const v of localOnlyValues) ctx.redactor.add(v);
+      if (basename(executable) === "git") hardenGit(env);
       const bad = Object.entries(env).find(([, v]) => v.includes("\0"));
       if (bad) throw new AegisError("script_error", `${name}: env ${bad[0]} contains a NUL byte`);
       const jail = jailed
@@ -164,6 +177,30 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   );
   return value;
 }
+
+/**
+ * Configuration given to every git child on top of the repository's own (command-line config
+ * outranks every config file): a repository the script planted is not picked up by walking
+ * into it (`safe.bareRepository`), and no fsmonitor program runs.
+ */
+const GIT_HARDENING: readonly [string, string][] = [
+  ["safe.bareRepository", "explicit"],
+  ["core.fsmonitor", "false"],
+];
+
+function hardenGit(env: Record<string, string>): void {
+  const given = Number.parseInt(env.GIT_CONFIG_COUNT ?? "0", 10);
+  let n = Number.isSafeInteger(given) && given > 0 ? given : 0;
+  for (const [key, value] of GIT_HARDENING) {
+    env[`GIT_CONFIG_KEY_${n}`] = key;
+    env[`GIT_CONFIG_VALUE_${n}`] = value;
+    n++;
+  }
+  env.GIT_CONFIG_COUNT = String(n);
+}
+
+/** True when a path component is `.git` (any case): git's own control files. */
+const inGitDir = (path: string) => path.split("/").some((c) => c.toLowerCase() === ".git");
 
 /** `HEAD:path`, `v1.0:./x`: git's `<rev>:<path>` names a file as stored in the repository. */
 const REV_PATH = /^[^-:/\s][^:\s]*:(?!\/\/)(.+)$/;
