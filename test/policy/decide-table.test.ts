@@ -817,6 +817,20 @@ table("exec", [
     deny(pre("subprocess.deny_args.git", "--work-tree")),
   ],
   [
+    "uv run bash (environment manager running any command)",
+    exec("uv", "run", "bash", "-c", "id"),
+    deny(pre("subprocess.deny_args.uv", "run")),
+  ],
+  ["poetry run sh", exec("poetry", "run", "sh"), deny(pre("subprocess.deny_args.poetry", "run"))],
+  ["uvx (runs a fetched package, like npx)", exec("uvx", "cowsay"), deny(cmdDeny("uvx"))],
+  ["sqlite3 (.shell from stdin)", exec("sqlite3", "db.sqlite"), deny(cmdDeny("sqlite3"))],
+  ["ed (!cmd from stdin)", exec("ed", "notes.txt"), deny(cmdDeny("ed"))],
+  [
+    "node --run (package.json script by name)",
+    exec("node", "--run", "build"),
+    deny(pre("subprocess.deny_args.node", "--run")),
+  ],
+  [
     "git push --force (own deny_args)",
     exec("git", "push", "--force"),
     deny(own("subprocess.deny_args.git", "push --force")),
