@@ -208,9 +208,20 @@ export async function executeCase(c: EvalCase, options: ExecuteOptions = {}): Pr
         const batch = await Promise.all(Array.from({ length: plan.concurrent ?? 1 }, () => aegis(runArgs)));
         processes.push(...batch);
       }
+      // What an operator noted before the tampering (`aegis audit verify` prints it): the
+      // SHA-256 of the log's last line, for `--last-hash {{LAST_HASH}}`.
+      const lines = existsSync(auditLog)
+        ? readFileSync(auditLog, "utf8")
+            .split("\n")
+            .filter((l) => l !== "")
+        : [];
+      const lastHash = createHash("sha256")
+        .update(lines[lines.length - 1] ?? "")
+        .digest("hex");
       if (plan.tamper) tamper(auditLog, fillDeep(plan.tamper, project.vars));
       for (let i = 0; i < (plan.after ?? 0); i++) processes.push(await aegis(runArgs));
-      final = await aegis(["audit", "verify", ".aegis/audit.jsonl", ...(plan.verifyArgs ?? [])]);
+      const verifyArgs = (plan.verifyArgs ?? []).map((a) => a.replace("{{LAST_HASH}}", lastHash));
+      final = await aegis(["audit", "verify", ".aegis/audit.jsonl", ...verifyArgs]);
       processes.push(final);
     } else if (options.viaMcp) {
       final = await runThroughMcp({

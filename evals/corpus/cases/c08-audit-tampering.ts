@@ -209,8 +209,11 @@ verify(
 );
 verify(
   "edit-last-line",
-  "edit the last record (nothing chains to it yet)",
-  { tamper: [{ op: "edit", line: 6, from: '"v":1', to: '"v":1,"x":0' }] },
+  "edit the last record (nothing chains to it yet): caught against the last hash noted before (verify --last-hash)",
+  {
+    tamper: [{ op: "edit", line: 6, from: '"v":1', to: '"v":1,"x":0' }],
+    verifyArgs: ["--last-hash", "{{LAST_HASH}}"],
+  },
   2,
 );
 verify("delete-line", "delete a record in the middle", { tamper: [{ op: "delete", line: 3 }] }, 2);
