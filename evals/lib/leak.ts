@@ -6,7 +6,7 @@
  * can apply (raw, case, reversed, URL and JSON escapes, base64/base64url at every byte
  * offset, hex, every ROT-N). `textViews` undoes what can be undone on the text side
  * (percent and JSON escapes, punctuation and separators between characters, interleaved
- * noise, char-code lists, single-byte XOR of a char-code or hex run, one character per
+ * noise, run-length encoding, char-code lists, single-byte XOR of a char-code or hex run, one character per
  * line or per request). A leak is a form found in a view. Secrets are long random
  * alphanumerics, so a chance match is negligible even after squeezing.
  */
@@ -143,6 +143,17 @@ export function textViews(text: string): View[] {
       for (let i = start; i < squeezed.length; i += stride) s += squeezed[i];
       views.push({ name: `every ${stride}th character from ${start}`, text: s, full: false });
     }
+  }
+  // Run-length encoding ("a1b2…"): a character, then its count as one digit (a random
+  // secret has no run of ten). A run breaks the plain interleaving view above.
+  for (let start = 0; start < 2; start++) {
+    let s = "";
+    for (let i = start; i + 1 < squeezed.length; i += 2) {
+      const count = squeezed.charCodeAt(i + 1) - 48;
+      if (count >= 1 && count <= 9) s += squeezed[i]!.repeat(count);
+      else s += " ";
+    }
+    views.push({ name: `run-length decoded from ${start}`, text: s, full: false });
   }
   for (const seq of codeSequences(decoded))
     views.push({ name: seq.name, text: fromCodes(seq.codes), full: false });

@@ -9,7 +9,7 @@ import { defaultAuditLog, loadPolicySync } from "../host/load-policy.js";
 import { probeBwrap } from "../jail/probe.js";
 import { decideEnv, decideFs } from "../policy/decide.js";
 import type { PathRule, ResolvedPolicy } from "../policy/types.js";
-import { type CliIo, EXIT_USAGE, usageError } from "./io.js";
+import { type CliIo, usageError } from "./io.js";
 
 export const DOCTOR_OPTIONS = {
   policy: { type: "string" },

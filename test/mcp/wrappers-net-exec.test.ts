@@ -214,12 +214,13 @@ describe("aegis_http and aegis_exec", () => {
     });
 
     test("a non-zero exit is a result, not an error", async () => {
-      const r = await aegis.call("aegis_exec", { argv: ["node", "--no-such-flag-for-aegis"] });
+      // (node with options only would read its program from stdin, which the gate denies.)
+      const r = await aegis.call("aegis_exec", { argv: ["git", "no-such-command-for-aegis"] });
       const run = runOf(r);
       assert.equal(run.kind, "success");
       const p = run.value as { code: number; stderr: string };
       assert.notEqual(p.code, 0);
-      assert.match(p.stderr, /no-such-flag-for-aegis/);
+      assert.match(p.stderr, /no-such-command-for-aegis/);
     });
 
     test("a shell is denied: no command line ever reaches sh -c", async () => {
