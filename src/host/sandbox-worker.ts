@@ -15,7 +15,7 @@ import type { BuiltinTable, ConfirmRequest } from "./builtin-types.js";
 import { BUILTINS } from "./builtins/index.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./engine/protocol.js";
 import { type EngineServices, runScript } from "./engine/run-script.js";
-import { quickjsWasmModule } from "./engine/wasm.js";
+import { loadQuickJs } from "./engine/wasm.js";
 import { defaultAuditLog, loadPolicy } from "./load-policy.js";
 import { SecretRedactor } from "./redact.js";
 import { verifyScript } from "./verifier.js";
@@ -64,8 +64,8 @@ async function start(): Promise<void> {
       source: init.source,
       verify: (script, p) => verifyScript(script, p),
     };
-    // Compiled once per worker, before the first run is waiting for it.
-    quickjsWasmModule();
+    // Compiled and loaded once per worker, before the first run is waiting for it.
+    await loadQuickJs();
   } catch (e) {
     post({ type: "init-failed", message: e instanceof Error ? e.message : String(e) });
     return;

@@ -235,4 +235,33 @@ describe("sandbox engine", () => {
       assert.ok(report.disposedCleanly, script);
     }
   });
+  test("text crosses into the guest unchanged: multi-byte, large, and with lone surrogates", async () => {
+    const big = "é😀x".repeat(100_000);
+    const builtins: BuiltinTable = {
+      "t.odd": async () => "a\uD800b\uDC00c😀",
+      "t.big": async () => big,
+      "t.obj": async () => ({ s: "x\uD800", big }),
+    };
+    const r = await runScript(
+      {
+        script: `const odd = await t.odd(); const b = await t.big(); const o = await t.obj();
+        export default {
+          odd: [...odd].map((c) => c.codePointAt(0)),
+          obj: [...o.s].map((c) => c.codePointAt(0)),
+          source: [..."q\uD801z"].map((c) => c.codePointAt(0)),
+          big: b.length, same: b === o.big, tail: b.slice(-4),
+        };`,
+      },
+      testServices({ builtins }),
+    );
+    assert.equal(r.kind, "success", JSON.stringify(r.error));
+    assert.deepEqual(r.value, {
+      odd: [97, 0xd800, 98, 0xdc00, 99, 0x1f600],
+      obj: [120, 0xd800],
+      source: [113, 0xd801, 122],
+      big: big.length,
+      same: true,
+      tail: "é😀x".slice(-4),
+    });
+  });
 });

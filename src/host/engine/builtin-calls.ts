@@ -1,26 +1,26 @@
 /**
- * The builtin calls of one run: a guest call becomes a guest promise at once, waits in a
- * FIFO queue, runs with at most MAX_IN_FLIGHT others, and settles its promise when the
- * run's loop next takes a turn.
+ * The builtin calls of one run: a guest call gets a number at once (the guest makes the
+ * promise and keeps its resolvers), waits in a FIFO queue, runs with at most MAX_IN_FLIGHT
+ * others, and is settled by number when the run's loop next takes a turn.
  *
  * Calls are started only from `dispatch`, which the run calls while the module is still
  * running, so a call left behind by the script's last synchronous step never starts.
  * Builtins resolve on the host's event loop and only append to `settled`; the wasm
  * instance is touched only from the run's own turn.
  */
-import type { QuickJSDeferredPromise, QuickJSHandle } from "quickjs-emscripten-core";
+import type { QuickJSHandle } from "quickjs-emscripten-core";
 import { AegisError, isAegisError } from "../../errors.js";
 import type { BuiltinTable, HostValue, RunContext } from "../builtin-types.js";
 import type { RunSealedStore } from "../sealed-store.js";
 import { decodeGuestArgs, encodeForGuest, MarshalError } from "./codec.js";
-import type { GuestBridge } from "./guest-bridge.js";
+import { type GuestBridge, SETTLE } from "./guest-bridge.js";
 import { MAX_IN_FLIGHT, MAX_QUEUED } from "./limits.js";
 
 interface PendingCall {
+  id: number;
   name: string;
   /** The encoded arguments, kept in guest memory while the call waits for a slot. */
   payload: QuickJSHandle | null;
-  deferred: QuickJSDeferredPromise;
 }
 
 type Settlement =
@@ -32,6 +32,8 @@ export interface CallHost {
   store: RunSealedStore;
   ctx: RunContext;
   builtins: BuiltinTable;
+  /** The table names the guest refers to by index (the prelude config's `hostNames`). */
+  names: readonly string[];
   /** True once the run is ending: new calls are refused, queued ones never start. */
   ending(): boolean;
   /** A builtin settled: the run's loop should take a turn. */
@@ -48,6 +50,7 @@ export class BuiltinCalls {
   #head = 0;
   readonly #inFlight = new Set<PendingCall>();
   #settled: Settlement[] = [];
+  #nextId = 1;
   #closed = false;
 
   constructor(host: CallHost) {
@@ -66,28 +69,29 @@ export class BuiltinCalls {
     return this.#settled.length > 0;
   }
 
-  /** The host function behind every builtin wrapper: returns the guest promise at once. */
-  call(nameHandle: QuickJSHandle, payload: QuickJSHandle): QuickJSHandle {
-    const vm = this.#host.bridge.vm;
-    const deferred = vm.newPromise();
-    const name = vm.getString(nameHandle);
-    // Rejected at once, the promise handle is still ours to return (the library frees it).
+  /**
+   * The host function behind every builtin wrapper: returns the call's number, or the
+   * guest error the wrapper rejects with when the call is refused before it is queued.
+   */
+  call(indexHandle: QuickJSHandle, payload: QuickJSHandle): QuickJSHandle {
+    const bridge = this.#host.bridge;
+    const name = this.#host.names[bridge.vm.getNumber(indexHandle)];
+    if (name === undefined) throw new Error("hostCall: no builtin at that index");
     if (this.#host.ending()) {
-      this.#reject(
-        deferred,
+      return this.#guestError(
         new AegisError("runtime_limit", `${name} not started: the run is ending`),
         name,
-        true,
       );
-    } else if (this.queued >= MAX_QUEUED) {
+    }
+    if (this.queued >= MAX_QUEUED) {
       const message =
         `${name} refused: ${MAX_QUEUED} calls are already waiting (at most ${MAX_IN_FLIGHT} run at once); ` +
         "await earlier calls before starting more";
-      this.#reject(deferred, new AegisError("runtime_limit", message), name, true);
-    } else {
-      this.#queue.push({ name, payload: payload.dup(), deferred });
+      return this.#guestError(new AegisError("runtime_limit", message), name);
     }
-    return deferred.handle;
+    const id = this.#nextId++;
+    this.#queue.push({ id, name, payload: payload.dup() });
+    return bridge.vm.newNumber(id);
   }
 
   /** Starts queued calls while fewer than MAX_IN_FLIGHT run. */
@@ -104,7 +108,7 @@ export class BuiltinCalls {
         args = decodeGuestArgs(this.#host.bridge.vm.getString(call.payload!), this.#host.store, call.name);
       } catch (e) {
         this.#reject(
-          call.deferred,
+          call,
           e instanceof MarshalError ? e : new AegisError("io_error", `${call.name}: ${errorText(e)}`),
         );
         continue;
@@ -140,30 +144,21 @@ export class BuiltinCalls {
     this.#host.wake();
   }
 
-  /** Settles the guest promises of every builtin that finished since the last turn. */
+  /** Settles, in the guest, every builtin call that finished since the last turn. */
   applySettled(): void {
     const batch = this.#settled;
     this.#settled = [];
     for (const s of batch) {
-      if (this.#host.ending()) s.call.deferred.dispose();
-      else if (s.ok) this.#resolve(s.call, s.value);
-      else this.#reject(s.call.deferred, s.error, s.call.name);
+      if (this.#host.ending()) return;
+      if (s.ok) this.#resolve(s.call, s.value);
+      else this.#reject(s.call, s.error);
     }
   }
 
   #resolve(call: PendingCall, value: HostValue): void {
-    const vm = this.#host.bridge.vm;
-    if (value === undefined || value === null || typeof value === "boolean") {
-      const handle =
-        value === undefined ? vm.undefined : value === null ? vm.null : value ? vm.true : vm.false;
-      this.#settleDeferred(call.deferred, "resolve", handle);
-      return;
-    }
-    if (typeof value === "string" || typeof value === "number") {
-      // Primitives skip the JSON round trip (fs.read's string is the common case).
-      const handle = typeof value === "string" ? vm.newString(value) : vm.newNumber(value);
-      this.#settleDeferred(call.deferred, "resolve", handle);
-      handle.dispose();
+    // Primitives go across as they are (fs.read's string is the common case); the rest as JSON.
+    if (value === undefined || value === null || typeof value !== "object") {
+      this.#deliver(call.id, SETTLE.value, value);
       return;
     }
     let encoded: { text: string; tagged: boolean };
@@ -171,47 +166,32 @@ export class BuiltinCalls {
       encoded = encodeForGuest(value, this.#host.store);
     } catch (e) {
       const message = `${call.name} returned a value the script cannot receive: ${errorText(e)}`;
-      this.#reject(call.deferred, new AegisError("io_error", message));
+      this.#reject(call, new AegisError("io_error", message));
       return;
     }
-    const decoded = this.#host.bridge.decodeResult(call.name, encoded.text, encoded.tagged);
-    const handle = "error" in decoded ? decoded.error : decoded.value;
-    this.#settleDeferred(call.deferred, "error" in decoded ? "reject" : "resolve", handle);
-    handle.dispose();
+    this.#deliver(call.id, encoded.tagged ? SETTLE.taggedJson : SETTLE.json, encoded.text);
   }
 
   /** Rejects with a guest AegisError (kind and redacted message), or a TypeError for a refused argument. */
-  #reject(deferred: QuickJSDeferredPromise, error: unknown, callee?: string, returningHandle = false): void {
-    const bridge = this.#host.bridge;
-    let guestError: QuickJSHandle;
+  #reject(call: PendingCall, error: unknown): void {
     if (error instanceof MarshalError) {
-      guestError = bridge.typeError(this.#redact(error.message));
-    } else {
-      const aegis = isAegisError(error)
-        ? error
-        : new AegisError("io_error", `${callee ?? "builtin"} failed: ${errorText(error)}`, { cause: error });
-      guestError = bridge.aegisError(
-        aegis.kind === "config_error" ? "io_error" : aegis.kind,
-        this.#redact(aegis.message),
-      );
+      this.#deliver(call.id, SETTLE.typeError, this.#redact(error.message));
+      return;
     }
-    this.#settleDeferred(deferred, "reject", guestError, returningHandle);
-    guestError.dispose();
+    const aegis = asAegisError(error, call.name);
+    this.#deliver(call.id, SETTLE.aegisError, this.#redact(aegis.message), guestKind(aegis));
   }
 
-  #settleDeferred(
-    deferred: QuickJSDeferredPromise,
-    how: "resolve" | "reject",
-    value: QuickJSHandle,
-    returningHandle = false,
-  ): void {
-    try {
-      deferred[how](value);
-    } catch {
-      // Resolving looks up `then` on the value, which can run script code; if that code is
-      // interrupted the promise stays pending and the run is already ending.
-    }
-    if (!returningHandle) deferred.dispose();
+  #deliver(id: number, how: number, value: HostValue, kind?: string): void {
+    // Resolving looks up `then` on the value, which can run script code; if that code throws
+    // or is interrupted the promise stays pending, and an interrupt ends the run anyway.
+    this.#host.bridge.settle(id, how, value as string | number | boolean | null | undefined, kind)?.dispose();
+  }
+
+  /** A guest error for a call refused before it got a number. */
+  #guestError(error: AegisError, name: string): QuickJSHandle {
+    const aegis = asAegisError(error, name);
+    return this.#host.bridge.aegisError(guestKind(aegis), this.#redact(aegis.message));
   }
 
   #redact(text: string): string {
@@ -226,11 +206,17 @@ export class BuiltinCalls {
   close(free: boolean): void {
     this.#closed = true;
     if (!free) return;
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      this.#queue[i]?.payload?.dispose();
-      this.#queue[i]?.deferred.dispose();
-    }
-    for (const call of this.#inFlight) call.deferred.dispose();
-    for (const s of this.#settled) s.call.deferred.dispose();
+    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]?.payload?.dispose();
   }
+}
+
+function asAegisError(error: unknown, callee: string): AegisError {
+  return isAegisError(error)
+    ? error
+    : new AegisError("io_error", `${callee} failed: ${errorText(error)}`, { cause: error });
+}
+
+/** The kind a script sees: a config problem inside a builtin is an I/O failure to it. */
+function guestKind(error: AegisError): string {
+  return error.kind === "config_error" ? "io_error" : error.kind;
 }

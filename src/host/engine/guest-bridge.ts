@@ -1,16 +1,20 @@
 /**
- * The host's hold on one guest context: evaluates the prelude, keeps handles to its
- * internal functions, and wraps every call into them. Each method owns the handles it
- * makes and frees them before returning; what it returns, the caller owns.
+ * The host's hold on one guest context: evaluates the prelude (or restores a prepared
+ * image of it, see prelude-image.ts), claims its internal functions, and wraps every call
+ * into them. Each method owns the handles it makes and frees them before returning; what
+ * it returns, the caller owns.
  */
+import { randomFillSync } from "node:crypto";
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
-import { PRELUDE_FILENAME, PRELUDE_SOURCE } from "../guest/prelude.js";
+import { CLAIM_KEY, PRELUDE_FILENAME, PRELUDE_SOURCE } from "../guest/prelude.js";
 import type { ErrorDescription } from "./outcome.js";
 import { parseDescription } from "./outcome.js";
+import type { PreludeMemory } from "./prelude-image.js";
 
 /** Host functions the prelude closes over (never placed on the guest's global object). */
 export interface HostFunctions {
-  call(name: QuickJSHandle, payload: QuickJSHandle): QuickJSHandle | { error: QuickJSHandle } | undefined;
+  /** A builtin call: the builtin's index in `hostNames` and the encoded arguments. */
+  call(index: QuickJSHandle, payload: QuickJSHandle): QuickJSHandle | { error: QuickJSHandle } | undefined;
   print(level: QuickJSHandle, text: QuickJSHandle): QuickJSHandle | { error: QuickJSHandle } | undefined;
   compose(payload: QuickJSHandle): QuickJSHandle | { error: QuickJSHandle } | undefined;
 }
@@ -21,11 +25,21 @@ export interface PreludeConfig {
   maxNodes: number;
   maxArgChars: number;
   maxPrintChars: number;
-  builtins: [string, string][];
+  /** The builtins' table names; `hostCall` receives an index into this list. */
+  hostNames: string[];
+  /** `[guest name, index into hostNames]`. */
+  builtins: [string, number][];
+  claimKey: string;
 }
 
+/** How `settle` delivers a builtin's outcome (the prelude's `settle` reads the same numbers). */
+export const SETTLE = { value: 0, json: 1, taggedJson: 2, aegisError: 3, typeError: 4 } as const;
+
+/** A value `#call` turns into a guest value itself (it frees what it makes). */
+type Argument = QuickJSHandle | string | number | boolean | null | undefined;
+
 const INTERNALS = [
-  "decodeResult",
+  "settle",
   "encodeResult",
   "describeError",
   "makeAegisError",
@@ -33,6 +47,20 @@ const INTERNALS = [
   "makeSealed",
 ] as const;
 type InternalName = (typeof INTERNALS)[number];
+
+/** Seeds from the CSPRNG, drawn from a pool: one `randomFillSync` per 256 runs rather than per run. */
+const seedPool = new Int32Array(1024);
+let seedsUsed = seedPool.length;
+
+function randomSeeds(): number[] {
+  if (seedsUsed + 4 > seedPool.length) {
+    randomFillSync(seedPool);
+    seedsUsed = 0;
+  }
+  const seeds = Array.from(seedPool.subarray(seedsUsed, seedsUsed + 4));
+  seedsUsed += 4;
+  return seeds;
+}
 
 /** A call into the guest either returns a handle (ours to free) or the error it threw. */
 export type GuestCall = { value: QuickJSHandle } | { error: QuickJSHandle };
@@ -45,41 +73,71 @@ export class GuestBridge {
     this.vm = vm;
   }
 
-  /** Evaluates the prelude; throws (a host-side fault) if the prelude itself fails. */
-  install(host: HostFunctions, config: PreludeConfig): void {
+  /**
+   * Evaluates the prelude, or copies in a prepared image of it, then claims its internals.
+   * Throws (a host-side fault) if the prelude itself fails.
+   */
+  install(host: HostFunctions, configText: string, memory: PreludeMemory): void {
     const vm = this.vm;
     const handles = [
-      vm.newFunction("hostCall", (name, payload) => host.call(name, payload)),
+      vm.newFunction("hostCall", (index, payload) => host.call(index, payload)),
       vm.newFunction("hostPrint", (level, text) => host.print(level, text)),
       vm.newFunction("hostCompose", (payload) => host.compose(payload)),
-      vm.newString(JSON.stringify(config)),
+      vm.newString(configText),
     ];
+    const fingerprint = handles.map((handle) => handle.value as number);
+    // Restored, these handles are not freed: in the image the prelude already freed them.
+    if (!memory.restore(fingerprint)) {
+      try {
+        memory.beforePrelude();
+        const prelude = vm.unwrapResult(
+          vm.evalCode(PRELUDE_SOURCE, PRELUDE_FILENAME, { type: "global", strict: true }),
+        );
+        const result = vm.callFunction(prelude, vm.undefined, ...handles);
+        prelude.dispose();
+        vm.unwrapResult(result).dispose();
+      } finally {
+        for (const handle of handles) handle.dispose();
+      }
+      memory.afterPrelude(fingerprint);
+    }
+    this.#claim();
+  }
+
+  /** Takes the internals the prelude left on the global object (and seeds Math.random). */
+  #claim(): void {
+    const vm = this.vm;
+    const claim = vm.getProp(vm.global, CLAIM_KEY);
+    const args = randomSeeds().map((seed) => vm.newNumber(seed));
     try {
-      const prelude = vm.unwrapResult(
-        vm.evalCode(PRELUDE_SOURCE, PRELUDE_FILENAME, { type: "global", strict: true }),
-      );
-      handles.push(prelude);
-      const internals = vm.unwrapResult(vm.callFunction(prelude, vm.undefined, ...handles.slice(0, 4)));
-      handles.push(internals);
-      for (const name of INTERNALS) this.#internals.set(name, vm.getProp(internals, name));
+      const internals = vm.unwrapResult(vm.callFunction(claim, vm.undefined, ...args));
+      try {
+        for (const name of INTERNALS) {
+          const fn = vm.getProp(internals, name);
+          if (vm.typeof(fn) !== "function") {
+            fn.dispose();
+            throw new Error(`prelude function ${name} is missing`);
+          }
+          this.#internals.set(name, fn);
+        }
+      } finally {
+        internals.dispose();
+      }
     } finally {
-      for (const handle of handles) handle.dispose();
+      claim.dispose();
+      for (const handle of args) handle.dispose();
     }
   }
 
-  #call(name: InternalName, ...args: (QuickJSHandle | string | number | boolean)[]): GuestCall {
+  #call(name: InternalName, ...args: Argument[]): GuestCall {
     const vm = this.vm;
     const owned: QuickJSHandle[] = [];
     const handles = args.map((arg) => {
+      if (arg === undefined) return vm.undefined;
+      if (arg === null) return vm.null;
+      if (typeof arg === "boolean") return arg ? vm.true : vm.false;
       if (typeof arg === "object") return arg;
-      const made =
-        typeof arg === "string"
-          ? vm.newString(arg)
-          : typeof arg === "number"
-            ? vm.newNumber(arg)
-            : arg
-              ? vm.true
-              : vm.false;
+      const made = typeof arg === "string" ? vm.newString(arg) : vm.newNumber(arg);
       owned.push(made);
       return made;
     });
@@ -93,9 +151,17 @@ export class GuestBridge {
     }
   }
 
-  /** The guest value for a builtin's result text (plain JSON, or tagged when it holds sealed values). */
-  decodeResult(callee: string, text: string, tagged: boolean): GuestCall {
-    return this.#call("decodeResult", callee, text, tagged);
+  /**
+   * Settles builtin call `id` in the guest: with `value` itself (SETTLE.value), with the
+   * guest value of JSON text (SETTLE.json, or SETTLE.taggedJson when it holds sealed values),
+   * or rejects with an AegisError of `kind` or a TypeError, `value` being the message.
+   * The guest may run script code while resolving (a `then` getter): an error it throws is returned.
+   */
+  settle(id: number, how: number, value: Argument, kind?: string): QuickJSHandle | undefined {
+    const result = this.#call("settle", id, how, value, kind);
+    if ("error" in result) return result.error;
+    result.value.dispose();
+    return undefined;
   }
 
   /** The export's JSON text ("" for undefined), or the TypeError naming what is not plain data. */

@@ -6,17 +6,19 @@
  * host functions the guest calls synchronously). Builtins settle on the host's event loop
  * and only wake the loop (see builtin-calls.ts).
  */
-import type { JSPromiseState, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
+import type { JSPromiseState, QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import type { BuiltinTable, HostValue, RunContext } from "../builtin-types.js";
 import { isSealedRef } from "../builtin-types.js";
+import { CLAIM_KEY } from "../guest/prelude.js";
 import type { RunSealedStore, SealedPart } from "../sealed-store.js";
 import { builtinBindings } from "./bindings.js";
 import { BuiltinCalls, errorText } from "./builtin-calls.js";
 import { decodeGuestArgs, MarshalError } from "./codec.js";
-import { GuestBridge } from "./guest-bridge.js";
+import { GuestBridge, type PreludeConfig } from "./guest-bridge.js";
 import { MAX_ARG_CHARS, MAX_DEPTH, MAX_NODES, OUTPUT_SLACK_BYTES, type RunLimits } from "./limits.js";
 import type { ErrorDescription, Fatal } from "./outcome.js";
 import { OutputBuffer } from "./output.js";
+import { NO_IMAGE, type PreludeMemory, preludeMemory } from "./prelude-image.js";
 import { type GuestInstance, memoryBytes } from "./wasm.js";
 
 /** How the module ended, before it becomes a RunResult. */
@@ -49,12 +51,14 @@ export class GuestRun {
   readonly #instance: GuestInstance;
   readonly #ctx: RunContext;
   readonly #store: RunSealedStore;
-  readonly #builtins: BuiltinTable;
   readonly #limits: RunLimits;
   readonly #deadline: number;
   readonly #rt: QuickJSRuntime;
   readonly #bridge: GuestBridge;
   readonly #calls: BuiltinCalls;
+  readonly #config: PreparedConfig;
+  readonly #useImage: boolean;
+  #preludeMemory: PreludeMemory = NO_IMAGE;
   #finished = false;
   #wake: (() => void) | null = null;
   #main: QuickJSHandle | null = null;
@@ -67,11 +71,13 @@ export class GuestRun {
     builtins: BuiltinTable,
     limits: RunLimits,
     deadline: number,
+    /** Whether the prelude may come from a prepared image (prelude-image.ts). */
+    useImage = true,
   ) {
     this.#instance = instance;
+    this.#useImage = useImage;
     this.#ctx = ctx;
     this.#store = store;
-    this.#builtins = builtins;
     this.#limits = limits;
     this.#deadline = deadline;
     this.output = new OutputBuffer(limits.maxOutputBytes);
@@ -80,12 +86,16 @@ export class GuestRun {
     this.#rt.setMaxStackSize(limits.stackBytes);
     this.#rt.setInterruptHandler(() => this.#shouldInterrupt());
     this.#rt.setModuleLoader(() => ({ error: new Error(IMPORT_REFUSED) }));
-    this.#bridge = new GuestBridge(this.#rt.newContext());
+    const vm = this.#rt.newContext();
+    mapDetachedContextPointer(this.#rt, vm);
+    this.#bridge = new GuestBridge(vm);
+    this.#config = preludeConfig(builtins, limits);
     this.#calls = new BuiltinCalls({
       bridge: this.#bridge,
       store,
       ctx,
       builtins,
+      names: this.#config.config.hostNames,
       ending: () => this.fatal !== null || this.#finished,
       wake: () => this.#wakeUp(),
     });
@@ -138,22 +148,35 @@ export class GuestRun {
     }
   }
 
-  /** Evaluates the prelude and wires the host functions; throws only on a host-side fault. */
+  /**
+   * Evaluates the prelude (or restores its prepared image) and wires the host functions;
+   * throws only on a host-side fault.
+   */
   install(): void {
+    if (this.#useImage) {
+      // Everything that shapes the instance before the prelude, and the prelude's input.
+      const key = `${memoryBytes(this.#limits.memoryMb)} ${this.#limits.stackBytes} ${this.#config.text}`;
+      this.#preludeMemory = preludeMemory(key, this.#instance.memory);
+    }
     this.#bridge.install(
       {
-        call: (name, payload) => this.#guard(() => this.#calls.call(name, payload)),
+        call: (index, payload) => this.#guard(() => this.#calls.call(index, payload)),
         print: (_level, text) => this.#guard(() => this.#print(text)),
         compose: (payload) => this.#guard(() => this.#compose(payload)),
       },
-      {
-        maxDepth: MAX_DEPTH,
-        maxNodes: MAX_NODES,
-        maxArgChars: MAX_ARG_CHARS,
-        maxPrintChars: this.#limits.maxOutputBytes + OUTPUT_SLACK_BYTES,
-        builtins: builtinBindings(this.#builtins),
-      },
+      this.#config.text,
+      this.#preludeMemory,
     );
+  }
+
+  /** Whether the prelude came from a prepared image rather than running here. */
+  get restoredFromImage(): boolean {
+    return this.#preludeMemory.restored();
+  }
+
+  /** The prepared image this run was restored from proved unusable: no run uses it again. */
+  discardImage(): void {
+    this.#preludeMemory.discard();
   }
 
   /** Evaluates the script as a module and drives it until it settles or the run is stopped. */
@@ -295,6 +318,52 @@ export class GuestRun {
       return false;
     }
   }
+}
+
+/**
+ * quickjs-emscripten 0.32 reads which context ran the last promise job through a typed
+ * array it made before running the jobs. When a job grows the guest's memory, that array's
+ * buffer is detached, the read gives `undefined`, and the library would wrap (and leak) a
+ * new context for it. A run has exactly one context, so `undefined` is mapped to it.
+ */
+function mapDetachedContextPointer(runtime: QuickJSRuntime, vm: QuickJSContext): void {
+  const contexts = (runtime as unknown as { contextMap?: unknown }).contextMap;
+  if (contexts instanceof Map) contexts.set(undefined, vm);
+}
+
+interface PreparedConfig {
+  config: PreludeConfig;
+  /** Its JSON text, as the prelude receives it. */
+  text: string;
+}
+
+/** Per builtin table, by output cap: the same for every run of a worker, so made once. */
+const configs = new WeakMap<BuiltinTable, Map<number, PreparedConfig>>();
+
+function preludeConfig(builtins: BuiltinTable, limits: RunLimits): PreparedConfig {
+  const maxPrintChars = limits.maxOutputBytes + OUTPUT_SLACK_BYTES;
+  let byCap = configs.get(builtins);
+  if (!byCap) {
+    byCap = new Map();
+    configs.set(builtins, byCap);
+  }
+  let prepared = byCap.get(maxPrintChars);
+  if (!prepared) {
+    const bindings = builtinBindings(builtins);
+    const hostNames = [...new Set(bindings.map(([, table]) => table))];
+    const config: PreludeConfig = {
+      maxDepth: MAX_DEPTH,
+      maxNodes: MAX_NODES,
+      maxArgChars: MAX_ARG_CHARS,
+      maxPrintChars,
+      hostNames,
+      builtins: bindings.map(([guest, table]) => [guest, hostNames.indexOf(table)]),
+      claimKey: CLAIM_KEY,
+    };
+    prepared = { config, text: JSON.stringify(config) };
+    if (byCap.size < 8) byCap.set(maxPrintChars, prepared);
+  }
+  return prepared;
 }
 
 function templateParts(strings: HostValue, values: HostValue): SealedPart[] {

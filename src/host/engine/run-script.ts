@@ -113,11 +113,9 @@ export async function runScriptReport(request: RunRequest, services: EngineServi
     };
   }
 
-  let instance: GuestInstance;
-  let run: GuestRun;
+  let guest: StartedGuest;
   try {
-    instance = await newGuestInstance(limits.memoryMb);
-    run = new GuestRun(instance, ctx, store, services.builtins, limits, started + limits.timeoutMs);
+    guest = await startGuest(ctx, store, services.builtins, limits, started + limits.timeoutMs);
   } catch (e) {
     const message = `the sandbox could not start: ${e instanceof Error ? e.message : String(e)}`;
     return {
@@ -125,10 +123,11 @@ export async function runScriptReport(request: RunRequest, services: EngineServi
       disposedCleanly: true,
     };
   }
+  const { instance, run } = guest;
   const timer = setTimeout(() => run.stop(deadlineFatal(limits)), limits.timeoutMs + 1);
   let ending: GuestEnding;
   try {
-    run.install();
+    if ("installError" in guest) throw guest.installError;
     ending = await run.evaluate(request.script, filename);
   } catch (e) {
     // A trap or a host stack overflow inside wasm: the instance cannot be trusted any more.
@@ -161,6 +160,47 @@ export async function runScriptReport(request: RunRequest, services: EngineServi
     result: finish({ ok: true, kind: "success", ...(value === undefined ? {} : { value }), output }),
     disposedCleanly,
   };
+}
+
+interface StartedGuest {
+  instance: GuestInstance;
+  run: GuestRun;
+  /** Installing the prelude failed (the deadline hit it, or a host fault): the run ends with it. */
+  installError?: unknown;
+}
+
+/**
+ * A fresh instance with the prelude installed. When the instance was restored from a
+ * prepared image and claiming it failed for no reason of the run's own (no deadline, no
+ * memory cap), the image is dropped and a second fresh instance runs the prelude itself.
+ */
+async function startGuest(
+  ctx: RunContext,
+  store: RunSealedStore,
+  builtins: BuiltinTable,
+  limits: RunLimits,
+  deadline: number,
+): Promise<StartedGuest> {
+  let instance = await newGuestInstance(limits.memoryMb);
+  let run = new GuestRun(instance, ctx, store, builtins, limits, deadline);
+  try {
+    run.install();
+    return { instance, run };
+  } catch (e) {
+    if (!run.restoredFromImage || run.fatal !== null) return { instance, run, installError: e };
+    // The instance is dropped whole, never reused: its state is unknown.
+    run.faulted = true;
+    run.dispose();
+    run.discardImage();
+  }
+  instance = await newGuestInstance(limits.memoryMb);
+  run = new GuestRun(instance, ctx, store, builtins, limits, deadline, false);
+  try {
+    run.install();
+    return { instance, run };
+  } catch (e) {
+    return { instance, run, installError: e };
+  }
 }
 
 function verify(script: string, services: EngineServices): RunResult["error"] | undefined {

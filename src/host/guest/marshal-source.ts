@@ -14,7 +14,8 @@ export const MARSHAL_SOURCE = String.raw`
   let walkChars = 0;
   let walkCharLimit = 0;
   let walkForResult = false;
-  let ancestors = new WeakSetCtor();
+  // Made on the first object of a walk: most calls pass only strings.
+  let ancestors = null;
 
   const pathText = (node) => {
     let text = "";
@@ -60,7 +61,8 @@ export const MARSHAL_SOURCE = String.raw`
       return walkForResult ? JSONStringify("[sealed " + record.label + "]") : "[2," + record.id + "]";
     }
     if (depth >= MAX_DEPTH) tooBig(node, "is nested deeper than " + MAX_DEPTH + " levels");
-    if (WeakSetHas(ancestors, value)) fail(node, "is cyclic (it contains itself)");
+    if (ancestors === null) ancestors = new WeakSetCtor();
+    else if (WeakSetHas(ancestors, value)) fail(node, "is cyclic (it contains itself)");
     if (++walkNodes > MAX_NODES) tooBig(node, "holds more than " + MAX_NODES + " values");
     const proto = ObjectGetPrototypeOf(value);
     const isArray = ArrayIsArray(value);
@@ -115,7 +117,7 @@ export const MARSHAL_SOURCE = String.raw`
     walkChars = 0;
     walkCharLimit = charLimit;
     walkForResult = forResult;
-    ancestors = new WeakSetCtor();
+    ancestors = null;
   };
   const encodeArgs = (args, callee) => {
     startWalk(false, MAX_ARG_CHARS);

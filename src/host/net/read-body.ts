@@ -6,7 +6,7 @@
 import type { Readable } from "node:stream";
 import { AegisError } from "../../errors.js";
 
-export async function readCappedBody(
+export function readCappedBody(
   headers: Record<string, string | string[] | undefined>,
   body: Readable,
   maxBytes: number,
@@ -15,19 +15,46 @@ export async function readCappedBody(
   const declared = Number(headers["content-length"]);
   if (Number.isFinite(declared) && declared > maxBytes) {
     discard(body);
-    throw tooLarge(display, `declares ${declared} bytes`, maxBytes);
+    return Promise.reject(tooLarge(display, `declares ${declared} bytes`, maxBytes));
   }
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > maxBytes) {
-      discard(body);
-      throw tooLarge(display, `passed ${maxBytes} bytes while streaming`, maxBytes);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, received).toString("utf8");
+  // Plain listeners rather than `for await`: an async iterator per response costs ~10 µs.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const done = (): void => {
+      body.off("data", onData);
+      body.off("end", onEnd);
+      body.off("error", onError);
+      body.off("close", onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > maxBytes) {
+        done();
+        discard(body);
+        reject(tooLarge(display, `passed ${maxBytes} bytes while streaming`, maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(Buffer.concat(chunks, received).toString("utf8"));
+    };
+    const onError = (e: unknown): void => {
+      done();
+      reject(e);
+    };
+    // Destroyed without an error (a connection reset mid-body): the body is incomplete.
+    const onClose = (): void => {
+      done();
+      reject(new Error("the response body ended before it was complete"));
+    };
+    body.on("data", onData);
+    body.on("end", onEnd);
+    body.on("error", onError);
+    body.on("close", onClose);
+  });
 }
 
 /** Closes the connection under a body we will not read; its abort error has nowhere to go. */

@@ -212,6 +212,9 @@ describe("limits", () => {
           if (!res.destroyed) res.once("drain", pump);
         };
         pump();
+      } else if (req.url === "/cut") {
+        res.writeHead(200, { "content-length": "100" });
+        res.write("x".repeat(10), () => req.socket.destroy());
       } else if (req.url === "/slow-headers") {
         setTimeout(() => res.end("late"), 10_000).unref();
       } else {
@@ -260,6 +263,18 @@ describe("limits", () => {
       c.request(url, get(url.href), { ...limits, maxResponseBytes: 256 * 1024 }, () => ALLOW),
       "runtime_limit",
       /passed 262144 bytes while streaming/,
+    );
+    assert.ok(performance.now() - t0 < 2_000);
+    await c.close();
+  });
+
+  it("reports a body cut off mid-stream as io_error instead of waiting for the deadline", async () => {
+    const c = client();
+    const url = new URL(`http://l.test:${server.port}/cut`);
+    const t0 = performance.now();
+    await rejectsWith(
+      c.request(url, get(url.href), limits, () => ALLOW),
+      "io_error",
     );
     assert.ok(performance.now() - t0 < 2_000);
     await c.close();
