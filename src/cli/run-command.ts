@@ -2,10 +2,11 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { setFlagsFromString } from "node:v8";
 import { EXIT_CODES, isAegisError } from "../errors.js";
 import type { ConfirmRequest, RunResult } from "../host/builtin-types.js";
-import { defaultAuditLog, loadPolicy, PolicyLoadError } from "../host/load-policy.js";
-import { Sandbox } from "../host/sandbox.js";
+import { loadPolicy, PolicyLoadError } from "../host/load-policy.js";
+import { Sandbox, SandboxPolicyError } from "../host/sandbox.js";
 import { type CliIo, EXIT_USAGE, usageError } from "./io.js";
 
 export const RUN_HELP = `Usage: aegis run [--policy FILE] [--audit-log FILE] [--yes] [--json] [--timeout S] SCRIPT|-
@@ -91,13 +92,38 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
 
   const cwd = process.cwd();
   const policyFile = flags.policy ?? (existsSync(resolve(cwd, "aegis.toml")) ? "aegis.toml" : null);
-  let policy;
+  const confirm = async (req: ConfirmRequest): Promise<boolean> => {
+    if (flags.yes) return true;
+    // Reading the answer from standard input would consume a piped script; only a real terminal asks.
+    if (!process.stdin.isTTY && !process.stderr.isTTY) return false;
+    return askOnTerminal(req);
+  };
+  // A one-shot process: V8's optimising tier for wasm would compile QuickJS's hot functions
+  // in the background, and the process waits for that work at exit (100–400 ms measured,
+  // longer than the run). The baseline tier alone is set before the worker compiles the module.
+  setFlagsFromString("--liftoff-only");
+  // The worker starts first and loads the policy there, while this thread (otherwise idle
+  // until the result) loads it too, for its errors, and reads the script.
+  const auditLog = flags["audit-log"] ? resolve(cwd, flags["audit-log"]) : null;
+  const starting = Sandbox.create({
+    policyFile,
+    cwd,
+    auditLog,
+    source: "run",
+    confirm,
+    env: { ...process.env },
+  });
+  starting.catch(() => undefined);
+  const abandon = (): Promise<void> =>
+    starting.then(
+      (s) => s.close(),
+      () => undefined,
+    );
+
   try {
-    policy = await loadPolicy(policyFile, {
-      cwd,
-      ...(flags["audit-log"] ? { auditLog: resolve(cwd, flags["audit-log"]) } : {}),
-    });
+    await loadPolicy(policyFile, { cwd, ...(auditLog === null ? {} : { auditLog }) });
   } catch (e) {
+    await abandon();
     if (e instanceof PolicyLoadError) {
       io.stderr(`aegis: the policy does not load:\n${e.message}\n`);
       return EXIT_USAGE;
@@ -108,33 +134,37 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     }
     throw e;
   }
-  if (policyFile === null) io.stderr(BANNER);
 
-  let script: string;
-  let filename: string;
+  let script: string | undefined;
+  let scriptError: string | undefined;
   try {
     script = scriptArg === "-" ? readFileSync(0, "utf8") : readFileSync(resolve(cwd, scriptArg), "utf8");
-    filename = scriptArg === "-" ? "stdin.js" : scriptArg;
   } catch (e) {
-    io.stderr(`aegis: cannot read script ${scriptArg}: ${(e as Error).message}\n`);
+    scriptError = `aegis: cannot read script ${scriptArg}: ${(e as Error).message}\n`;
+  }
+  const filename = scriptArg === "-" ? "stdin.js" : scriptArg;
+
+  let sandbox: Sandbox;
+  try {
+    sandbox = await starting;
+  } catch (e) {
+    if (e instanceof SandboxPolicyError) {
+      io.stderr(`aegis: the policy does not load:\n${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (isAegisError(e)) {
+      io.stderr(`aegis: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  if (policyFile === null) io.stderr(BANNER);
+  if (script === undefined) {
+    await sandbox.close();
+    io.stderr(scriptError ?? `aegis: cannot read script ${scriptArg}\n`);
     return EXIT_USAGE;
   }
 
-  const auditLog = flags["audit-log"] ? resolve(cwd, flags["audit-log"]) : defaultAuditLog(policy.root);
-  const confirm = async (req: ConfirmRequest): Promise<boolean> => {
-    if (flags.yes) return true;
-    // Reading the answer from standard input would consume a piped script; only a real terminal asks.
-    if (!process.stdin.isTTY && !process.stderr.isTTY) return false;
-    return askOnTerminal(req);
-  };
-  const sandbox = await Sandbox.create({
-    policyFile: policy.file,
-    cwd,
-    auditLog,
-    source: "run",
-    confirm,
-    env: { ...process.env },
-  });
   let result: RunResult;
   try {
     result = await sandbox.run(script, { filename, ...(timeoutSeconds ? { timeoutSeconds } : {}) });

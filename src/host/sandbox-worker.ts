@@ -16,7 +16,7 @@ import { BUILTINS } from "./builtins/index.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./engine/protocol.js";
 import { type EngineServices, runScript } from "./engine/run-script.js";
 import { loadQuickJs } from "./engine/wasm.js";
-import { defaultAuditLog, loadPolicy } from "./load-policy.js";
+import { defaultAuditLog, loadPolicy, PolicyLoadError } from "./load-policy.js";
 import { SecretRedactor } from "./redact.js";
 import { verifyScript } from "./verifier.js";
 
@@ -67,7 +67,11 @@ async function start(): Promise<void> {
     // Compiled and loaded once per worker, before the first run is waiting for it.
     await loadQuickJs();
   } catch (e) {
-    post({ type: "init-failed", message: e instanceof Error ? e.message : String(e) });
+    post({
+      type: "init-failed",
+      message: e instanceof Error ? e.message : String(e),
+      policy: e instanceof PolicyLoadError,
+    });
     return;
   }
   setChildReporter((event) => post({ type: "child", ...event }));

@@ -42,6 +42,13 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
+/** The worker did not start because the policy file does not load; the message lists its issues. */
+export class SandboxPolicyError extends AegisError {
+  constructor(message: string) {
+    super("config_error", message);
+  }
+}
+
 /** How long past its deadline a run may take to come back before its worker is terminated. */
 export const TERMINATE_GRACE_MS = 1000;
 /** Native stack of the worker: deep native recursion must hit QuickJS's limit first. */
@@ -114,7 +121,11 @@ class SandboxWorker {
           return;
         case "init-failed":
           clearTimeout(startTimer);
-          settleReady?.reject(new AegisError("config_error", message.message));
+          settleReady?.reject(
+            message.policy
+              ? new SandboxPolicyError(message.message)
+              : new AegisError("config_error", message.message),
+          );
           void this.terminate();
           return;
         case "result":

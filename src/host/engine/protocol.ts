@@ -31,7 +31,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: "ready"; maxSeconds: number }
-  | { type: "init-failed"; message: string }
+  /** `policy`: the policy file did not load (its issues are the message); else another start fault. */
+  | { type: "init-failed"; message: string; policy: boolean }
   | { type: "result"; id: number; result: RunResult }
   | { type: "confirm"; id: number; request: ConfirmRequest }
   | { type: "child"; pid: number; state: "spawned" | "exited" }
