@@ -55,6 +55,22 @@ function askOnTerminal(req: ConfirmRequest): boolean {
   }
 }
 
+/**
+ * Exit 5 for a policy that does not load (on this thread, or in the worker) and for any
+ * other configuration or I/O error on the way to the run; anything else is a bug, rethrown.
+ */
+function startFailure(e: unknown, io: CliIo): number {
+  if (e instanceof PolicyLoadError || e instanceof SandboxPolicyError) {
+    io.stderr(`aegis: the policy does not load:\n${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (isAegisError(e)) {
+    io.stderr(`aegis: ${e.message}\n`);
+    return EXIT_USAGE;
+  }
+  throw e;
+}
+
 export function exitCodeOf(result: RunResult): number {
   return result.kind === "success" ? 0 : EXIT_CODES[result.kind];
 }
@@ -124,23 +140,15 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     await loadPolicy(policyFile, { cwd, ...(auditLog === null ? {} : { auditLog }) });
   } catch (e) {
     await abandon();
-    if (e instanceof PolicyLoadError) {
-      io.stderr(`aegis: the policy does not load:\n${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (isAegisError(e)) {
-      io.stderr(`aegis: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    return startFailure(e, io);
   }
 
-  let script: string | undefined;
-  let scriptError: string | undefined;
+  // The script is read before waiting for the worker, but a policy error is reported first.
+  let script: string | { error: string };
   try {
     script = scriptArg === "-" ? readFileSync(0, "utf8") : readFileSync(resolve(cwd, scriptArg), "utf8");
   } catch (e) {
-    scriptError = `aegis: cannot read script ${scriptArg}: ${(e as Error).message}\n`;
+    script = { error: `aegis: cannot read script ${scriptArg}: ${(e as Error).message}\n` };
   }
   const filename = scriptArg === "-" ? "stdin.js" : scriptArg;
 
@@ -148,20 +156,12 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   try {
     sandbox = await starting;
   } catch (e) {
-    if (e instanceof SandboxPolicyError) {
-      io.stderr(`aegis: the policy does not load:\n${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (isAegisError(e)) {
-      io.stderr(`aegis: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    throw e;
+    return startFailure(e, io);
   }
   if (policyFile === null) io.stderr(BANNER);
-  if (script === undefined) {
+  if (typeof script !== "string") {
     await sandbox.close();
-    io.stderr(scriptError ?? `aegis: cannot read script ${scriptArg}\n`);
+    io.stderr(script.error);
     return EXIT_USAGE;
   }
 
