@@ -5,6 +5,7 @@
  *
  *   npm run bench                 # full run, writes bench/results.json
  *   BENCH_QUICK=1 npm run bench   # fewer repetitions
+ *   BENCH_ONLY=httpBench,hookBench npm run bench   # only those steps
  */
 import { execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -18,6 +19,8 @@ import { Pool } from "undici";
 const ROOT = resolve(import.meta.dirname, "..");
 const DIST = join(ROOT, "dist");
 const QUICK = process.env.BENCH_QUICK === "1";
+// BENCH_ONLY=httpBench,hookBench runs just those steps (results.json then holds only them).
+const ONLY = (process.env.BENCH_ONLY ?? "").split(",").filter((s) => s !== "");
 const CA = "/etc/ssl/certs/ca-certificates.crt";
 const execFileP = promisify(execFile);
 
@@ -383,6 +386,7 @@ for (const step of [
   mcpBench,
   hookBench,
 ]) {
+  if (ONLY.length > 0 && !ONLY.includes(step.name)) continue;
   process.stderr.write(`bench: ${step.name}…\n`);
   await step();
 }
