@@ -295,8 +295,12 @@ export class GuestRun {
   }
 
   /**
-   * Marks the run finished (late builtin results are ignored from now on) and frees every
-   * handle. Returns false when the instance was dropped instead.
+   * Marks the run finished (late builtin results are ignored from now on) and releases the
+   * handles the host holds. Returns false when the instance was dropped instead.
+   *
+   * The context and runtime themselves are not freed: the instance is retired right after
+   * (wasm.ts), and its memory is zeroed or dropped, so walking the guest heap to free it
+   * (a third of a trivial run) would change nothing anyone can see.
    */
   dispose(): boolean {
     this.#finished = true;
@@ -311,8 +315,6 @@ export class GuestRun {
       if (state?.type === "fulfilled" && !state.notAPromise && state.value.alive) state.value.dispose();
       this.#main?.dispose();
       this.#bridge.dispose();
-      this.#bridge.vm.dispose();
-      this.#rt.dispose();
       return true;
     } catch {
       return false;

@@ -139,6 +139,8 @@ export async function runScriptReport(request: RunRequest, services: EngineServi
     controller.abort();
   }
   const disposedCleanly = run.dispose();
+  // A memory is reused (zeroed) only after a run that ended without a fault.
+  instance.retire(disposedCleanly && !run.faulted);
   store.clear();
 
   const output = run.output.render(redact);
@@ -191,6 +193,7 @@ async function startGuest(
     // The instance is dropped whole, never reused: its state is unknown.
     run.faulted = true;
     run.dispose();
+    instance.retire(false);
     run.discardImage();
   }
   instance = await newGuestInstance(limits.memoryMb);

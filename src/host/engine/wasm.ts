@@ -3,10 +3,17 @@
  *
  * `setMemoryLimit` does not bound strings or ArrayBuffers, so the hard cap is the
  * `WebAssembly.Memory` maximum: the module is compiled once per process and
- * instantiated per run against a fresh memory (starting small, see wasm-binary.ts). When
- * the guest needs more than the cap, growing fails, QuickJS throws `InternalError: out of
- * memory`, and the run's memory watch reports it so the run ends with `runtime_limit` even
- * if the script catches it.
+ * instantiated per run against a memory of its own (starting small, see wasm-binary.ts).
+ * When the guest needs more than the cap, growing fails, QuickJS throws `InternalError:
+ * out of memory`, and the run's memory watch reports it so the run ends with
+ * `runtime_limit` even if the script catches it.
+ *
+ * A run's memory is either new or a finished run's memory that has been zeroed whole: a
+ * new `WebAssembly.Memory` per run made V8 collect garbage every few runs (each counts as
+ * 6 MiB of external memory) and fault in every page again, about half of a warm run. A
+ * memory is reused only when its run did not fault and it never grew (so it is exactly
+ * the size and maximum of a new one), only after that run's instance is retired (every
+ * library entry point into it disabled), and zeroing happens before it is pooled.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -26,7 +33,7 @@ interface WasmInstance {
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
   Instance: new (module: WasmModule, imports: unknown) => WasmInstance;
-  Memory: new (descriptor: { initial: number; maximum: number }) => WasmMemory;
+  Memory: { new (descriptor: { initial: number; maximum: number }): WasmMemory; prototype: WasmMemory };
 }
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -96,6 +103,37 @@ export interface GuestInstance {
   outOfMemory(): boolean;
   /** Text the wasm module tried to print (abort messages); never shown to the guest. */
   diagnostics: string[];
+  /**
+   * Ends the instance: every library function that reaches its memory is disabled, so a
+   * late callback can no longer read or write it. With `reuseMemory`, a memory that never
+   * grew is zeroed and pooled for a later run. Idempotent.
+   */
+  retire(reuseMemory: boolean): void;
+}
+
+/** Zeroed memories of finished runs, by size and maximum (pages); a few at most. */
+const memoryPool = new Map<string, WasmMemory[]>();
+const POOL_PER_SIZE = 2;
+const memoryGrow = WebAssemblyApi.Memory.prototype.grow;
+
+function takeMemory(initial: number, maximum: number): WasmMemory {
+  const pooled = memoryPool.get(`${initial}/${maximum}`)?.pop();
+  return pooled ?? new WebAssemblyApi.Memory({ initial, maximum });
+}
+
+function poolMemory(memory: WasmMemory, initial: number, maximum: number): void {
+  // A memory that grew is larger than a new one would be: it is left to the collector.
+  if (memory.buffer.byteLength !== initial * WASM_PAGE) return;
+  new Uint8Array(memory.buffer).fill(0);
+  const key = `${initial}/${maximum}`;
+  const list = memoryPool.get(key) ?? [];
+  if (list.length < POOL_PER_SIZE) list.push(memory);
+  memoryPool.set(key, list);
+}
+
+/** The pooled memories' buffers (tests check they are zeroed and of their first size). */
+export function pooledMemories(): ArrayBuffer[] {
+  return [...memoryPool.values()].flatMap((list) => list.map((memory) => memory.buffer));
 }
 
 export async function newGuestInstance(memoryMb: number): Promise<GuestInstance> {
@@ -104,13 +142,13 @@ export async function newGuestInstance(memoryMb: number): Promise<GuestInstance>
     initialPages,
     Math.floor((Math.max(memoryMb, MIN_MEMORY_MB) * 1024 * 1024) / WASM_PAGE),
   );
-  const memory = new WebAssemblyApi.Memory({ initial: initialPages, maximum });
+  const memory = takeMemory(initialPages, maximum);
   let growFailed = false;
-  const grow = memory.grow.bind(memory);
   // Emscripten grows the heap through this object; a refused grow is the memory cap.
+  // (An own property per run: a pooled memory's previous run had its own.)
   memory.grow = (delta: number): number => {
     try {
-      const previous = grow(delta);
+      const previous = memoryGrow.call(memory, delta);
       growFailed = false;
       return previous;
     } catch (e) {
@@ -138,8 +176,41 @@ export async function newGuestInstance(memoryMb: number): Promise<GuestInstance>
   });
   (emscripten as { type?: string }).type = "sync";
   nativeStringEncoding(emscripten);
-  const quickjs = new QuickJSWASMModule(emscripten, new FFI(emscripten));
-  return { quickjs, memory, outOfMemory: () => growFailed, diagnostics };
+  const ffi = new FFI(emscripten);
+  const quickjs = new QuickJSWASMModule(emscripten, ffi);
+  let retired = false;
+  return {
+    quickjs,
+    memory,
+    outOfMemory: () => growFailed,
+    diagnostics,
+    retire(reuseMemory) {
+      if (retired) return;
+      retired = true;
+      disable(ffi);
+      disable(emscripten);
+      memory.grow = () => {
+        throw new RangeError("this sandbox instance has ended");
+      };
+      if (reuseMemory) poolMemory(memory, initialPages, maximum);
+    },
+  };
+}
+
+const EMPTY_HEAP = new Uint8Array(0);
+
+/**
+ * Replaces every function an object holds (the FFI's wrapped exports, Emscripten's `_*`
+ * exports and helpers) with one that does nothing, and its heap views with empty ones:
+ * whatever still holds a handle of an ended run reaches no memory through it.
+ */
+function disable(target: object): void {
+  const record = target as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (typeof value === "function") record[key] = () => 0;
+    else if (ArrayBuffer.isView(value) && key.startsWith("HEAP")) record[key] = EMPTY_HEAP;
+  }
 }
 
 interface StringHeap {
