@@ -121,19 +121,29 @@ function takeMemory(initial: number, maximum: number): WasmMemory {
   return pooled ?? new WebAssemblyApi.Memory({ initial, maximum });
 }
 
-function poolMemory(memory: WasmMemory, initial: number, maximum: number): void {
+/** How retired instances' memories went: zeroed into the pool, or left to the collector. */
+const retirements = { pooled: 0, dropped: 0 };
+
+function poolMemory(memory: WasmMemory, initial: number, maximum: number): boolean {
   // A memory that grew is larger than a new one would be: it is left to the collector.
-  if (memory.buffer.byteLength !== initial * WASM_PAGE) return;
-  new Uint8Array(memory.buffer).fill(0);
+  if (memory.buffer.byteLength !== initial * WASM_PAGE) return false;
   const key = `${initial}/${maximum}`;
   const list = memoryPool.get(key) ?? [];
-  if (list.length < POOL_PER_SIZE) list.push(memory);
+  if (list.length >= POOL_PER_SIZE) return false;
+  new Uint8Array(memory.buffer).fill(0);
+  list.push(memory);
   memoryPool.set(key, list);
+  return true;
 }
 
 /** The pooled memories' buffers (tests check they are zeroed and of their first size). */
 export function pooledMemories(): ArrayBuffer[] {
   return [...memoryPool.values()].flatMap((list) => list.map((memory) => memory.buffer));
+}
+
+/** How many retired memories were pooled and how many dropped, since the start (tests). */
+export function retirementCounts(): { pooled: number; dropped: number } {
+  return { ...retirements };
 }
 
 export async function newGuestInstance(memoryMb: number): Promise<GuestInstance> {
@@ -192,7 +202,8 @@ export async function newGuestInstance(memoryMb: number): Promise<GuestInstance>
       memory.grow = () => {
         throw new RangeError("this sandbox instance has ended");
       };
-      if (reuseMemory) poolMemory(memory, initialPages, maximum);
+      if (reuseMemory && poolMemory(memory, initialPages, maximum)) retirements.pooled++;
+      else retirements.dropped++;
     },
   };
 }

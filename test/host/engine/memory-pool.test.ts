@@ -1,10 +1,16 @@
-// A finished run's wasm memory is reused by a later run (wasm.ts): nothing of the first
-// run may survive into the second, a memory that grew or faulted is never reused, and an
+// A finished run's wasm memory is reused by a later run (wasm.ts), and the next run's
+// instance is made ahead (run-script.ts): nothing of one run may survive into what a later
+// run starts with, a memory that grew or whose run was stopped is never reused, and an
 // ended run's instance can no longer touch a memory that has been handed on.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { runScriptReport } from "../../../src/host/engine/run-script.js";
-import { newGuestInstance, pooledMemories, quickjsWasmModule } from "../../../src/host/engine/wasm.js";
+import { engineSettled, runScriptReport } from "../../../src/host/engine/run-script.js";
+import {
+  newGuestInstance,
+  pooledMemories,
+  quickjsWasmModule,
+  retirementCounts,
+} from "../../../src/host/engine/wasm.js";
 import { SECRET, testServices } from "./helpers.js";
 
 const PAGE = 64 * 1024;
@@ -19,9 +25,16 @@ function contains(buffer: ArrayBuffer, text: string): boolean {
   return Buffer.from(buffer).includes(Buffer.from(text, "latin1"));
 }
 
+/** Every memory a later run could start with: the pool and the prepared spare's. */
+async function laterMemories(): Promise<ArrayBuffer[]> {
+  const spare = await engineSettled();
+  return [...pooledMemories(), ...(spare ? [spare] : [])];
+}
+
 describe("wasm memory reuse", () => {
-  test("a secret value and a marker a run held in memory are gone from the memory the next run gets", async () => {
+  test("a secret value and a marker a run held in memory are in no memory a later run starts with", async () => {
     const marker = "MARKER-left-by-run-one-7f3a";
+    const pooledBefore = retirementCounts().pooled;
     const first = await runScriptReport(
       {
         script: `
@@ -34,15 +47,15 @@ describe("wasm memory reuse", () => {
       testServices(),
     );
     assert.equal(first.result.kind, "success", JSON.stringify(first.result.error));
-    assert.ok(first.disposedCleanly);
-    const pooled = pooledMemories();
-    assert.ok(pooled.length >= 1, "the clean run's memory is pooled");
-    for (const buffer of pooled) {
-      assert.ok(allZero(buffer), "a pooled memory is zeroed whole");
+    const later = await laterMemories();
+    assert.equal(retirementCounts().pooled, pooledBefore + 1, "the clean run's memory was reused");
+    assert.ok(later.length >= 1);
+    for (const buffer of later) {
       assert.equal(contains(buffer, marker), false);
       assert.equal(contains(buffer, SECRET), false);
     }
-    // The next run gets a pooled memory and starts exactly as on a new one.
+    for (const buffer of pooledMemories()) assert.ok(allZero(buffer), "a pooled memory is zeroed whole");
+    // The next run starts exactly as on a new memory.
     const second = await runScriptReport(
       { script: `export default [typeof globalThis.keep, Object.keys(globalThis).includes("keep")];` },
       testServices(),
@@ -51,38 +64,37 @@ describe("wasm memory reuse", () => {
   });
 
   test("a run that grew its memory does not hand it on", async () => {
-    // Start from a pooled memory so the run's own memory is the one that grows.
-    await runScriptReport({ script: `export default 1;` }, testServices());
-    const before = pooledMemories().length;
-    assert.ok(before >= 1);
+    await engineSettled();
+    const before = retirementCounts();
     const grew = await runScriptReport(
       { script: `const big = "y".repeat(24 * 1024 * 1024); export default big.length;` },
       testServices(),
     );
     assert.equal(grew.result.kind, "success", JSON.stringify(grew.result.error));
-    const after = pooledMemories();
-    assert.equal(after.length, before - 1, "the grown memory was not returned to the pool");
+    const later = await laterMemories();
+    assert.deepEqual(retirementCounts(), { pooled: before.pooled, dropped: before.dropped + 1 });
     const firstSize = quickjsWasmModule().initialPages * PAGE;
-    for (const buffer of after) assert.equal(buffer.byteLength, firstSize);
+    for (const buffer of later) assert.equal(buffer.byteLength, firstSize);
   });
 
   test("a run stopped at its deadline (a possibly inconsistent heap) does not hand its memory on", async () => {
-    await runScriptReport({ script: `export default 1;` }, testServices());
-    const before = pooledMemories().length;
+    await engineSettled();
+    const before = retirementCounts();
     const stopped = await runScriptReport(
-      { script: `globalThis.s = "${SECRET}"; while (true) {}`, timeoutSeconds: 0.2 },
+      { script: `globalThis.s = "${SECRET}".repeat(3); while (true) {}`, timeoutSeconds: 0.2 },
       testServices(),
     );
     assert.equal(stopped.result.kind, "runtime_limit");
     assert.equal(stopped.disposedCleanly, false);
-    assert.equal(pooledMemories().length, before - 1);
-    for (const buffer of pooledMemories()) assert.equal(contains(buffer, SECRET), false);
+    const later = await laterMemories();
+    assert.deepEqual(retirementCounts(), { pooled: before.pooled, dropped: before.dropped + 1 });
+    for (const buffer of later) assert.equal(contains(buffer, SECRET), false);
   });
 
   test("a retired instance's handles cannot write into the memory it handed on", async () => {
-    // Empty the pool (both memories are taken, then dropped) so this one is pooled.
-    for (const taken of [await newGuestInstance(64), await newGuestInstance(64)]) taken.retire(false);
-    assert.equal(pooledMemories().length, 0);
+    await engineSettled();
+    // Empty the pool (its memories are taken, then dropped) so this one is pooled.
+    while (pooledMemories().length > 0) (await newGuestInstance(64)).retire(false);
     const instance = await newGuestInstance(64);
     const vm = instance.quickjs.newContext();
     const held = vm.newString("held-before-retire");
@@ -107,6 +119,13 @@ describe("wasm memory reuse", () => {
     assert.throws(() => instance.memory.grow(1), /ended/);
     // Retiring twice changes nothing.
     instance.retire(true);
-    assert.equal(pooledMemories().length, pooled.length);
+    assert.equal(pooledMemories().length, 1);
+    // The next instance takes that memory, and only the module's own data is in it.
+    const next = await newGuestInstance(64);
+    assert.equal(next.memory.buffer, mine);
+    assert.equal(pooledMemories().length, 0);
+    assert.equal(contains(mine, "written-after-retire"), false);
+    assert.equal(contains(mine, "held-before-retire"), false);
+    next.retire(false);
   });
 });
