@@ -65,6 +65,11 @@ function randomSeeds(): number[] {
 /** A call into the guest either returns a handle (ours to free) or the error it threw. */
 export type GuestCall = { value: QuickJSHandle } | { error: QuickJSHandle };
 
+/** The QuickJS context's address in the guest's memory (library internals). */
+export function contextPointer(vm: QuickJSContext): number {
+  return (vm as unknown as { ctx: { value: number } }).ctx.value;
+}
+
 export class GuestBridge {
   readonly vm: QuickJSContext;
   readonly #internals = new Map<InternalName, QuickJSHandle>();
@@ -74,22 +79,23 @@ export class GuestBridge {
   }
 
   /**
-   * Evaluates the prelude, or copies in a prepared image of it, then claims its internals.
-   * Throws (a host-side fault) if the prelude itself fails.
+   * Evaluates the prelude (unless the context came from a prepared image that already holds
+   * it), then claims its internals. Throws (a host-side fault) if the prelude itself fails.
    */
   install(host: HostFunctions, configText: string, memory: PreludeMemory): void {
     const vm = this.vm;
-    const handles = [
+    // Registered first and in this order in every run, so each gets the same host id as in
+    // the captured image, whose prelude closes over functions carrying those ids.
+    const functions = [
       vm.newFunction("hostCall", (index, payload) => host.call(index, payload)),
       vm.newFunction("hostPrint", (level, text) => host.print(level, text)),
       vm.newFunction("hostCompose", (payload) => host.compose(payload)),
-      vm.newString(configText),
     ];
-    const fingerprint = handles.map((handle) => handle.value as number);
-    // Restored, these handles are not freed: in the image the prelude already freed them.
-    if (!memory.restore(fingerprint)) {
+    // Restored, these handles are not freed: freeing a function releases its host id,
+    // which the image's own copies of these functions still use.
+    if (!memory.restored()) {
+      const handles = [...functions, vm.newString(configText)];
       try {
-        memory.beforePrelude();
         const prelude = vm.unwrapResult(
           vm.evalCode(PRELUDE_SOURCE, PRELUDE_FILENAME, { type: "global", strict: true }),
         );
@@ -99,7 +105,7 @@ export class GuestBridge {
       } finally {
         for (const handle of handles) handle.dispose();
       }
-      memory.afterPrelude(fingerprint);
+      memory.afterPrelude(contextPointer(vm));
     }
     this.#claim();
   }

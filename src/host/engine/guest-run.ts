@@ -6,7 +6,13 @@
  * host functions the guest calls synchronously). Builtins settle on the host's event loop
  * and only wake the loop (see builtin-calls.ts).
  */
-import type { JSPromiseState, QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
+import type {
+  JSContextPointer,
+  JSPromiseState,
+  QuickJSContext,
+  QuickJSHandle,
+  QuickJSRuntime,
+} from "quickjs-emscripten-core";
 import type { BuiltinTable, HostValue, RunContext } from "../builtin-types.js";
 import { isSealedRef } from "../builtin-types.js";
 import { CLAIM_KEY } from "../guest/prelude.js";
@@ -57,7 +63,6 @@ export class GuestRun {
   readonly #bridge: GuestBridge;
   readonly #calls: BuiltinCalls;
   readonly #config: PreparedConfig;
-  readonly #useImage: boolean;
   #preludeMemory: PreludeMemory = NO_IMAGE;
   #finished = false;
   #wake: (() => void) | null = null;
@@ -75,7 +80,6 @@ export class GuestRun {
     useImage = true,
   ) {
     this.#instance = instance;
-    this.#useImage = useImage;
     this.#ctx = ctx;
     this.#store = store;
     this.#limits = limits;
@@ -86,10 +90,19 @@ export class GuestRun {
     this.#rt.setMaxStackSize(limits.stackBytes);
     this.#rt.setInterruptHandler(() => this.#shouldInterrupt());
     this.#rt.setModuleLoader(() => ({ error: new Error(IMPORT_REFUSED) }));
-    const vm = this.#rt.newContext();
+    this.#config = preludeConfig(builtins, limits);
+    if (useImage) {
+      // Everything that shapes the instance before the prelude, and the prelude's input.
+      const key = `${memoryBytes(limits.memoryMb)} ${limits.stackBytes} ${this.#config.text}`;
+      this.#preludeMemory = preludeMemory(key, instance.memory);
+    }
+    // Restored from an image, the context already exists in memory: it is only wrapped.
+    const restored = this.#preludeMemory.start(runtimePointer(this.#rt));
+    const vm = this.#rt.newContext(
+      restored === undefined ? {} : { contextPointer: restored as JSContextPointer },
+    );
     mapDetachedContextPointer(this.#rt, vm);
     this.#bridge = new GuestBridge(vm);
-    this.#config = preludeConfig(builtins, limits);
     this.#calls = new BuiltinCalls({
       bridge: this.#bridge,
       store,
@@ -153,11 +166,6 @@ export class GuestRun {
    * throws only on a host-side fault.
    */
   install(): void {
-    if (this.#useImage) {
-      // Everything that shapes the instance before the prelude, and the prelude's input.
-      const key = `${memoryBytes(this.#limits.memoryMb)} ${this.#limits.stackBytes} ${this.#config.text}`;
-      this.#preludeMemory = preludeMemory(key, this.#instance.memory);
-    }
     this.#bridge.install(
       {
         call: (index, payload) => this.#guard(() => this.#calls.call(index, payload)),
@@ -328,6 +336,11 @@ export class GuestRun {
  * buffer is detached, the read gives `undefined`, and the library would wrap (and leak) a
  * new context for it. A run has exactly one context, so `undefined` is mapped to it.
  */
+/** The QuickJS runtime's address in the guest's memory (library internals). */
+function runtimePointer(runtime: QuickJSRuntime): number {
+  return (runtime as unknown as { rt: { value: number } }).rt.value;
+}
+
 function mapDetachedContextPointer(runtime: QuickJSRuntime, vm: QuickJSContext): void {
   const contexts = (runtime as unknown as { contextMap?: unknown }).contextMap;
   if (contexts instanceof Map) contexts.set(undefined, vm);

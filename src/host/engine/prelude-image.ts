@@ -10,11 +10,14 @@
  * configuration (builtins, limits) and reached the same allocation state up to that point.
  * Per-run state the image would otherwise repeat (Math.random's seed) is set by the claim.
  *
- * How a restore stays exact: a run makes the same calls as the capture did up to the
- * prelude (runtime, limits, context, the prelude's arguments); their handles' pointers must
- * equal the captured ones, which shows the allocator is in the same state. Then every page
- * that was non-zero either then or after the prelude is overwritten with the image, which
- * leaves the memory byte for byte as it was after the prelude in the captured instance.
+ * How a restore stays exact: a run makes the same calls as the capture did up to its
+ * runtime (a new instance, the runtime and its limits); the runtime's pointer must equal
+ * the captured one, which shows the allocator is in the same state. Then every page that
+ * was non-zero either at that point or after the prelude is overwritten with the image,
+ * which leaves the memory byte for byte as it was after the prelude in the captured
+ * instance, and the run wraps the captured context's pointer instead of making a context
+ * (QuickJS's context set-up is most of what the image saves). The host functions are
+ * registered in the same order, so they get the same ids the image's functions hold.
  */
 import type { WasmMemory } from "./wasm.js";
 
@@ -24,7 +27,9 @@ const ZERO_PAGE = Buffer.alloc(PAGE);
 
 interface Image {
   readonly byteLength: number;
-  readonly fingerprint: readonly number[];
+  /** The runtime's pointer: equal only when the allocator was in the same state. */
+  readonly runtimePointer: number;
+  readonly contextPointer: number;
   /** Runs of consecutive pages, with their bytes. */
   readonly runs: readonly { offset: number; bytes: Uint8Array }[];
 }
@@ -37,22 +42,24 @@ const counts = { captured: 0, restored: 0 };
 
 /** One instance's side of the image: restore it, or capture it around the prelude. */
 export interface PreludeMemory {
-  /** Copies the image in if it fits this instance; false when the prelude must run. */
-  restore(fingerprint: readonly number[]): boolean;
-  /** Called just before the prelude runs (only when `restore` returned false). */
-  beforePrelude(): void;
+  /**
+   * Called once the runtime and its limits are set, before any context exists. Restoring:
+   * copies the image in and returns the captured context's pointer, if the image fits this
+   * instance. Capturing: notes which pages are non-zero so far. Otherwise (and whenever the
+   * image does not fit) undefined: the run makes its context and runs the prelude.
+   */
+  start(runtimePointer: number): number | undefined;
   /** Called right after the prelude ran and its handles were freed. */
-  afterPrelude(fingerprint: readonly number[]): void;
-  /** Whether `restore` copied the image in. */
+  afterPrelude(contextPointer: number): void;
+  /** Whether `start` copied the image in. */
   restored(): boolean;
   /** The image proved unusable (claiming it failed): it is dropped for good. */
   discard(): void;
 }
 
 export const NO_IMAGE: PreludeMemory = {
-  restore: () => false,
+  start: () => undefined,
   restored: () => false,
-  beforePrelude: () => undefined,
   afterPrelude: () => undefined,
   discard: () => undefined,
 };
@@ -93,18 +100,17 @@ function remember(key: string, image: Image | typeof SEEN | typeof OFF): void {
 function restoring(key: string, image: Image, memory: WasmMemory): PreludeMemory {
   let restored = false;
   return {
-    restore(fingerprint) {
-      if (memory.buffer.byteLength !== image.byteLength || !sameNumbers(fingerprint, image.fingerprint)) {
-        return false;
+    start(runtimePointer) {
+      if (memory.buffer.byteLength !== image.byteLength || runtimePointer !== image.runtimePointer) {
+        return undefined;
       }
       const heap = new Uint8Array(memory.buffer);
       for (const run of image.runs) heap.set(run.bytes, run.offset);
       restored = true;
       counts.restored++;
-      return true;
+      return image.contextPointer;
     },
     restored: () => restored,
-    beforePrelude: () => undefined,
     afterPrelude: () => undefined,
     discard: () => remember(key, OFF),
   };
@@ -113,14 +119,16 @@ function restoring(key: string, image: Image, memory: WasmMemory): PreludeMemory
 function capturing(key: string, memory: WasmMemory): PreludeMemory {
   let before: Uint8Array | undefined;
   let byteLength = -1;
+  let runtimePointer = 0;
   return {
-    restore: () => false,
-    restored: () => false,
-    beforePrelude() {
+    start(runtime) {
+      runtimePointer = runtime;
       byteLength = memory.buffer.byteLength;
       before = dirtyPages(new Uint8Array(memory.buffer));
+      return undefined;
     },
-    afterPrelude(fingerprint) {
+    restored: () => false,
+    afterPrelude(contextPointer) {
       // A memory that grew during the prelude is not captured: runs start at the initial size.
       if (!before || memory.buffer.byteLength !== byteLength) {
         remember(key, OFF);
@@ -139,7 +147,7 @@ function capturing(key: string, memory: WasmMemory): PreludeMemory {
         while (page < after.length && (after[page] || before[page])) page++;
         runs.push({ offset: first * PAGE, bytes: heap.slice(first * PAGE, page * PAGE) });
       }
-      remember(key, { byteLength, fingerprint: [...fingerprint], runs });
+      remember(key, { byteLength, runtimePointer, contextPointer, runs });
       counts.captured++;
     },
     discard: () => undefined,
@@ -157,8 +165,4 @@ function dirtyPages(heap: Uint8Array): Uint8Array {
     dirty[p] = bytes.compare(ZERO_PAGE, 0, end - start, start, end) === 0 ? 0 : 1;
   }
   return dirty;
-}
-
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -147,16 +147,15 @@ describe("prelude image plan", () => {
     const a = memory();
     fill(a, 0, 1);
     const capture = preludeMemory("k", a);
-    assert.equal(capture.restore([1, 2]), false);
-    capture.beforePrelude();
+    assert.equal(capture.start(1000), undefined, "capturing, the run makes its own context");
     fill(a, 70_000, 2);
     fill(a, 0, 0);
-    capture.afterPrelude([1, 2]);
+    capture.afterPrelude(2000);
 
     const b = memory();
     fill(b, 0, 9);
     const restore = preludeMemory("k", b);
-    assert.equal(restore.restore([1, 2]), true);
+    assert.equal(restore.start(1000), 2000, "the captured context's pointer");
     assert.equal(restore.restored(), true);
     const bytes = new Uint8Array(b.buffer);
     assert.equal(bytes[0], 0, "a page dirty before the prelude but clean after it is cleared");
@@ -167,11 +166,13 @@ describe("prelude image plan", () => {
     preludeMemory("k", memory());
     const a = memory();
     const capture = preludeMemory("k", a);
-    capture.beforePrelude();
+    capture.start(1000);
     fill(a, 0, 1);
-    capture.afterPrelude([1, 2]);
+    capture.afterPrelude(2000);
     const b = memory();
-    assert.equal(preludeMemory("k", b).restore([1, 3]), false);
+    const other = preludeMemory("k", b);
+    assert.equal(other.start(1016), undefined, "a runtime at another address");
+    assert.equal(other.restored(), false);
     assert.equal(new Uint8Array(b.buffer)[0], 0, "memory untouched");
     assert.equal(preludeMemory("other key", memory()), NO_IMAGE);
   });
@@ -179,8 +180,8 @@ describe("prelude image plan", () => {
   test("a discarded image is never used again", () => {
     preludeMemory("k", memory());
     const capture = preludeMemory("k", memory());
-    capture.beforePrelude();
-    capture.afterPrelude([1]);
+    capture.start(1);
+    capture.afterPrelude(2);
     preludeMemory("k", memory()).discard();
     assert.equal(preludeMemory("k", memory()), NO_IMAGE);
     assert.equal(preludeMemory("k", memory()), NO_IMAGE);
@@ -190,9 +191,9 @@ describe("prelude image plan", () => {
     preludeMemory("k", memory());
     const a = memory();
     const capture = preludeMemory("k", a);
-    capture.beforePrelude();
+    capture.start(1);
     a.grow(1);
-    capture.afterPrelude([1]);
+    capture.afterPrelude(2);
     assert.equal(preludeMemory("k", memory()), NO_IMAGE);
   });
 });
