@@ -34,6 +34,7 @@ const MIN_LINE_LENGTH = 8;
 
 const KEY_LENGTH = 4;
 const FILTER_BITS = 1 << 20;
+const EMPTY_FILTER = new Uint32Array(0);
 
 /** Expanding encodings (hex, %XX, \uXXXX: 2-6× the size) are made for secrets up to this length. */
 const MAX_EXPANDED_SECRET_LENGTH = 256 * 1024;
@@ -57,7 +58,8 @@ export class SecretRedactor implements Redactor {
 
 /** Variants indexed by the hash of their first min(length, KEY_LENGTH) characters. */
 class VariantIndex {
-  readonly #filter = new Uint32Array(FILTER_BITS >>> 5);
+  /** Made on the first variant: most runs hold no secret, and it is 128 KiB. */
+  #filter = EMPTY_FILTER;
   readonly #all = new Set<string>();
   /** Each bucket longest first. */
   readonly #buckets = new Map<number, string[]>();
@@ -70,6 +72,7 @@ class VariantIndex {
     const len = Math.min(variant.length, KEY_LENGTH);
     if (!this.#keyLengths.includes(len)) this.#keyLengths = [...this.#keyLengths, len].sort((a, b) => b - a);
     const h = keyHash(variant, 0, len);
+    if (this.#filter === EMPTY_FILTER) this.#filter = new Uint32Array(FILTER_BITS >>> 5);
     this.#filter[(h >>> 5) & ((FILTER_BITS >>> 5) - 1)]! |= 1 << (h & 31);
     const bucket = this.#buckets.get(h);
     if (bucket === undefined) {
@@ -81,6 +84,7 @@ class VariantIndex {
   }
 
   replace(text: string): string {
+    if (this.#all.size === 0) return text;
     const n = text.length;
     const filter = this.#filter;
     const mask = (FILTER_BITS >>> 5) - 1;
