@@ -98,9 +98,16 @@ export class GuestRun {
     }
     // Restored from an image, the context already exists in memory: it is only wrapped.
     const restored = this.#preludeMemory.start(runtimePointer(this.#rt));
-    const vm = this.#rt.newContext(
-      restored === undefined ? {} : { contextPointer: restored as JSContextPointer },
-    );
+    let vm: QuickJSContext;
+    try {
+      vm = this.#rt.newContext(
+        restored === undefined ? {} : { contextPointer: restored as JSContextPointer },
+      );
+    } catch (e) {
+      // The context the image holds could not be wrapped: no run uses that image again.
+      if (restored !== undefined) this.#preludeMemory.discard();
+      throw e;
+    }
     mapDetachedContextPointer(this.#rt, vm);
     this.#bridge = new GuestBridge(vm);
     this.#calls = new BuiltinCalls({

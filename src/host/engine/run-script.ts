@@ -240,25 +240,40 @@ async function startGuest(
   deadline: number,
 ): Promise<StartedGuest> {
   let instance = await takeInstance(limits.memoryMb);
-  let run = new GuestRun(instance, ctx, store, builtins, limits, deadline);
+  let run: GuestRun | undefined;
   try {
+    run = new GuestRun(instance, ctx, store, builtins, limits, deadline);
     run.install();
     return { instance, run };
   } catch (e) {
-    if (!run.restoredFromImage || run.fatal !== null) return { instance, run, installError: e };
-    // The instance is dropped whole, never reused: its state is unknown.
-    run.faulted = true;
-    run.dispose();
+    if (run && (!run.restoredFromImage || run.fatal !== null)) return { instance, run, installError: e };
+    // The instance is dropped whole, never reused: its state is unknown. (A run that could
+    // not even be made has already dropped the image it was restored from, if any.)
+    if (run) {
+      run.faulted = true;
+      run.dispose();
+      run.discardImage();
+    }
     instance.retire(false);
-    run.discardImage();
   }
-  instance = await newGuestInstance(limits.memoryMb);
-  run = new GuestRun(instance, ctx, store, builtins, limits, deadline, false);
+  const second = await newGuestInstance(limits.memoryMb);
+  instance = second;
+  run = setUp(second, () => new GuestRun(second, ctx, store, builtins, limits, deadline, false));
   try {
     run.install();
     return { instance, run };
   } catch (e) {
     return { instance, run, installError: e };
+  }
+}
+
+/** A run that could not even be set up (a host fault) takes its instance down with it. */
+function setUp(instance: GuestInstance, make: () => GuestRun): GuestRun {
+  try {
+    return make();
+  } catch (e) {
+    instance.retire(false);
+    throw e;
   }
 }
 
