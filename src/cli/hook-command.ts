@@ -4,7 +4,6 @@
  * anything else, including our own errors and inputs we do not understand → exit 2 with
  * the reason on stderr (Claude Code shows it to the model). Fail closed throughout.
  */
-import { lookup } from "node:dns/promises";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -207,6 +206,8 @@ async function decideNative(
       let resolvedIps: string[] = [];
       if (!parseAddress(host)) {
         try {
+          // Loaded only for WebFetch: the resolver is not worth its start-up cost for the rest.
+          const { lookup } = await import("node:dns/promises");
           resolvedIps = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
         } catch (e) {
           return denied(

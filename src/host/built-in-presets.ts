@@ -1,0 +1,19 @@
+/**
+ * The built-in presets as parsed at build time (scripts/preset-layers.mjs inlines them into
+ * the bundle), so a cold start neither reads nor parses their TOML. policies/presets/*.toml stay
+ * the source of truth; running from source (tsx), nothing is inlined and they are read as before.
+ */
+import type { PolicyLayer } from "../policy/parse.js";
+
+/** JSON text: preset name → layer. Replaced by esbuild's `define`; absent when running from source. */
+declare const __AEGIS_PRESET_LAYERS__: string | undefined;
+
+let layers: Record<string, PolicyLayer> | null | undefined;
+
+/** The layer of preset `name` parsed at build time, a fresh copy; undefined when none is inlined. */
+export function builtInPresetLayer(name: string): PolicyLayer | undefined {
+  layers ??= typeof __AEGIS_PRESET_LAYERS__ === "string" ? JSON.parse(__AEGIS_PRESET_LAYERS__) : null;
+  if (!layers || !Object.hasOwn(layers, name)) return undefined;
+  // A copy, so a caller that mutates what it resolved cannot change the next load.
+  return structuredClone(layers[name]);
+}
