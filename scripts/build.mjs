@@ -3,7 +3,9 @@
 // hundreds of package modules dominated start-up time. The QuickJS variant stays external
 // so its .wasm file is found next to its package as usual.
 import { chmod, rm } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { build } from "esbuild";
+import { buildHookBundle } from "./hook-bundle.mjs";
 import { presetLayersJson } from "./preset-layers.mjs";
 
 await rm("dist", { recursive: true, force: true });
@@ -23,14 +25,15 @@ const common = {
   },
 };
 
-// `aegis hook claude` starts a process per tool call, so it gets one self-contained file: no
-// chunk graph to resolve and link, and nothing the hook does not use (see docs/performance.md).
-const HOOK_FILE = "aegis-hook.js";
-const hookAsSeparateFile = {
-  name: "hook-as-separate-file",
+// `aegis hook claude` starts a process per tool call, so it gets its own bundle with a code cache
+// (scripts/hook-bundle.mjs); dist/aegis.js loads it through src/cli/hook-from-bundle.ts.
+const hookFromBundle = {
+  name: "hook-from-bundle",
   setup(b) {
-    b.onResolve({ filter: /\/hook-command\.js$/ }, (args) =>
-      args.importer.endsWith("src/cli/main.ts") ? { path: `./${HOOK_FILE}`, external: true } : undefined,
+    b.onResolve({ filter: /\/hook-entry\.js$/ }, (args) =>
+      args.importer.endsWith("src/cli/main.ts")
+        ? { path: resolve(dirname(args.importer), "hook-from-bundle.ts") }
+        : undefined,
     );
   },
 };
@@ -45,13 +48,8 @@ await build({
   },
   splitting: true,
   chunkNames: "chunk-[hash]",
-  plugins: [hookAsSeparateFile],
+  plugins: [hookFromBundle],
 });
-await build({
-  ...common,
-  entryPoints: { [HOOK_FILE.slice(0, -3)]: "src/cli/hook-command.ts" },
-  splitting: false,
-  metafile: true,
-});
+await buildHookBundle(common, resolve("dist"));
 await chmod("dist/aegis.js", 0o755);
 await chmod("dist/aegis-mcp.js", 0o755);

@@ -5,6 +5,7 @@
  * the reason on stderr (Claude Code shows it to the model). Fail closed throughout.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AuditLog } from "../audit/writer.js";
@@ -207,7 +208,10 @@ async function decideNative(
       if (!parseAddress(host)) {
         try {
           // Loaded only for WebFetch: the resolver is not worth its start-up cost for the rest.
-          const { lookup } = await import("node:dns/promises");
+          // require(), not import(): the built hook runs as a vm script, which has no ES loader.
+          const { lookup } = createRequire(import.meta.url)(
+            "node:dns/promises",
+          ) as typeof import("node:dns/promises");
           resolvedIps = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
         } catch (e) {
           return denied(
