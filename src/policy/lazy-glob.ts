@@ -28,6 +28,14 @@ export interface GlobOptions {
 const PLAIN_RUN = /^[A-Za-z0-9/._~-]*/;
 /** A glob whose only syntax is `*` and `?`. */
 const SIMPLE = /^[A-Za-z0-9/._~*?-]*$/;
+
+/**
+ * True for a glob picomatch always compiles: only plain characters, `*` and `?`, and far below
+ * its length limit (64 KiB). Validating one needs no compile.
+ */
+export function isSimpleGlob(glob: string): boolean {
+  return glob.length <= 4096 && SIMPLE.test(glob);
+}
 const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
 
 export interface Prefilter {

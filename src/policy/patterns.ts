@@ -4,7 +4,7 @@
  */
 import ipaddr from "ipaddr.js";
 import picomatch from "picomatch";
-import { lazyGlob } from "./lazy-glob.js";
+import { isSimpleGlob, lazyGlob } from "./lazy-glob.js";
 import type { HostRule, IpRule, NameRule, Origin, PathRule } from "./types.js";
 
 /** Lexical POSIX normalisation: collapses `//`, `.` and `..` (never above `/`). */
@@ -39,6 +39,8 @@ export function pathPatternProblem(pattern: string): string | undefined {
   if (pattern.startsWith("!")) return "negated patterns are not supported (use filesystem.deny)";
   if (EXTGLOB.test(pattern)) return "extglob syntax like !(x), @(x), +(x) is not supported in patterns";
   if (/^~[^/]/.test(pattern)) return "only ~ and ~/… are supported (not ~user)";
+  // Most patterns (`src/**`, `*.pem`) cannot be malformed: checking them needs no compile.
+  if (isSimpleGlob(pattern)) return undefined;
   try {
     picomatch.makeRe(pattern, { dot: true });
   } catch (e) {

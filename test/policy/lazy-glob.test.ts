@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import picomatch from "picomatch";
-import { lazyGlob, mayMatch, prefilterOf } from "../../src/policy/lazy-glob.js";
+import { isSimpleGlob, lazyGlob, mayMatch, prefilterOf } from "../../src/policy/lazy-glob.js";
 import { compilePathRule, expandPathPattern, type PatternKind } from "../../src/policy/patterns.js";
 
 const RUNS = { numRuns: 3000 };
@@ -175,6 +175,21 @@ describe("lazy glob matchers decide as eager picomatch does", () => {
       ),
       RUNS,
     );
+  });
+});
+
+describe("validating a simple glob without compiling it", () => {
+  it("loses nothing: picomatch compiles every glob isSimpleGlob accepts", () => {
+    const simple = fc.stringMatching(/^[A-Za-z0-9/._~*?-]{1,60}$/);
+    fc.assert(
+      fc.property(simple, (g) => {
+        assert.equal(isSimpleGlob(g), true);
+        picomatch.makeRe(g, { dot: true });
+      }),
+      RUNS,
+    );
+    assert.equal(isSimpleGlob("a".repeat(70_000)), false, "past picomatch's length limit");
+    assert.equal(isSimpleGlob("src/[ab]"), false);
   });
 });
 
