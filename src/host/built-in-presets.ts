@@ -8,12 +8,11 @@ import type { PolicyLayer } from "../policy/parse.js";
 /** JSON text: preset name → layer. Replaced by esbuild's `define`; absent when running from source. */
 declare const __AEGIS_PRESET_LAYERS__: string | undefined;
 
-let layers: Record<string, PolicyLayer> | null | undefined;
-
-/** The layer of preset `name` parsed at build time, a fresh copy; undefined when none is inlined. */
+/** The layer of preset `name` parsed at build time; undefined when none is inlined. */
 export function builtInPresetLayer(name: string): PolicyLayer | undefined {
-  layers ??= typeof __AEGIS_PRESET_LAYERS__ === "string" ? JSON.parse(__AEGIS_PRESET_LAYERS__) : null;
-  if (!layers || !Object.hasOwn(layers, name)) return undefined;
-  // A copy, so a caller that mutates what it resolved cannot change the next load.
-  return structuredClone(layers[name]);
+  if (typeof __AEGIS_PRESET_LAYERS__ !== "string") return undefined;
+  // Parsed afresh on every call, so a caller that mutates what it resolved cannot change the
+  // next load (and JSON.parse of a few KB is cheaper than a structured clone).
+  const layers = JSON.parse(__AEGIS_PRESET_LAYERS__) as Record<string, PolicyLayer>;
+  return Object.hasOwn(layers, name) ? layers[name] : undefined;
 }
