@@ -3,7 +3,10 @@
 // hundreds of package modules dominated start-up time. The QuickJS variant stays external
 // so its .wasm file is found next to its package as usual.
 import { chmod, rm } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
 import { build } from "esbuild";
+import { buildHookBundle } from "./hook-bundle.mjs";
+import { presetLayersJson } from "./preset-layers.mjs";
 
 await rm("dist", { recursive: true, force: true });
 const common = {
@@ -15,9 +18,26 @@ const common = {
   outdir: "dist",
   sourcemap: "linked",
   logLevel: "warning",
-  splitting: true,
-  chunkNames: "chunk-[hash]",
+  define: { __AEGIS_PRESET_LAYERS__: JSON.stringify(await presetLayersJson()) },
+  // Bundled CommonJS packages call require() for Node builtins; give ESM output one.
+  banner: {
+    js: '#!/usr/bin/env node\nimport { createRequire as __aegisCreateRequire } from "node:module";\nconst require = __aegisCreateRequire(import.meta.url);',
+  },
 };
+
+// `aegis hook claude` starts a process per tool call, so it gets its own bundle with a code cache
+// (scripts/hook-bundle.mjs); dist/aegis.js loads it through src/cli/hook-from-bundle.ts.
+const hookFromBundle = {
+  name: "hook-from-bundle",
+  setup(b) {
+    b.onResolve({ filter: /\/hook-entry\.js$/ }, (args) =>
+      args.importer.endsWith("src/cli/main.ts")
+        ? { path: resolve(dirname(args.importer), "hook-from-bundle.ts") }
+        : undefined,
+    );
+  },
+};
+
 await build({
   ...common,
   entryPoints: {
@@ -26,10 +46,10 @@ await build({
     "sandbox-worker": "src/host/sandbox-worker.ts",
     index: "src/index.ts",
   },
-  // Bundled CommonJS packages call require() for Node builtins; give ESM output one.
-  banner: {
-    js: '#!/usr/bin/env node\nimport { createRequire as __aegisCreateRequire } from "node:module";\nconst require = __aegisCreateRequire(import.meta.url);',
-  },
+  splitting: true,
+  chunkNames: "chunk-[hash]",
+  plugins: [hookFromBundle],
 });
+await buildHookBundle(common, resolve("dist"));
 await chmod("dist/aegis.js", 0o755);
 await chmod("dist/aegis-mcp.js", 0o755);

@@ -77,10 +77,10 @@ export class FileLock {
 
   /** Resolves once held; rejects with `io_error` after `timeoutMs` or on an I/O failure. */
   async acquire(timeoutMs: number): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
+    const deadline = monotonicMs() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
       if (this.tryAcquire()) return;
-      if (performance.now() >= deadline) {
+      if (monotonicMs() >= deadline) {
         throw new AegisError(
           "io_error",
           `audit lock ${this.lockPath} is held by ${this.#describeHolder()} and was not released within ${timeoutMs} ms; ` +
@@ -253,6 +253,11 @@ function readSmall(name: string): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A monotonic clock without the `performance` global, whose first use loads perf_hooks. */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
 function pidAlive(pid: number): boolean {

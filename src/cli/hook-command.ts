@@ -4,8 +4,8 @@
  * anything else, including our own errors and inputs we do not understand → exit 2 with
  * the reason on stderr (Claude Code shows it to the model). Fail closed throughout.
  */
-import { lookup } from "node:dns/promises";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AuditLog } from "../audit/writer.js";
@@ -207,6 +207,11 @@ async function decideNative(
       let resolvedIps: string[] = [];
       if (!parseAddress(host)) {
         try {
+          // Loaded only for WebFetch: the resolver is not worth its start-up cost for the rest.
+          // require(), not import(): the built hook runs as a vm script, which has no ES loader.
+          const { lookup } = createRequire(import.meta.url)(
+            "node:dns/promises",
+          ) as typeof import("node:dns/promises");
           resolvedIps = (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
         } catch (e) {
           return denied(

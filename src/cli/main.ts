@@ -31,7 +31,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   policy: async () => (await import("./policy-command.js")).policyCommand,
   audit: async () => (await import("./audit-command.js")).auditCommand,
   doctor: async () => (await import("./doctor-command.js")).doctorCommand,
-  hook: async () => (await import("./hook-command.js")).hookCommand,
+  hook: async () => (await import("./hook-entry.js")).hookCommand,
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
@@ -56,10 +56,33 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.stderr(
       `aegis: ${isAegisError(e) ? formatLocated(e) : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
     );
-    return 5;
+    // A hook that cannot decide denies (cli.md): any other non-zero exit lets the call through.
+    return name === "hook" ? 2 : 5;
   }
 }
 
-tolerateClosedOutput();
-const code = await main(process.argv.slice(2));
-process.exitCode = code;
+/**
+ * `aegis hook …` runs as a process per tool call and writes a line or two, so it writes straight
+ * to the descriptors. Anything that fails on the way, loading the command included, is a deny.
+ */
+async function hookMain(args: string[]): Promise<number> {
+  try {
+    const hook = await import("./hook-entry.js");
+    return await hook.hookCommand(args, hook.directIo);
+  } catch (e) {
+    // Even a closed stderr must not turn this into a crash (exit 1 would let the call through).
+    process.stderr.on("error", () => {});
+    process.stderr.write(
+      `aegis hook: denied because the hook could not run: ${(e as Error)?.message ?? e}\n`,
+    );
+    return 2;
+  }
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === "hook") {
+  process.exitCode = await hookMain(argv.slice(1));
+} else {
+  tolerateClosedOutput();
+  process.exitCode = await main(argv);
+}

@@ -8,12 +8,12 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AegisError } from "../errors.js";
-import { probeBwrap } from "../jail/probe.js";
 import { ruleName } from "../policy/decide.js";
 import { type ConfigIssue, MAX_POLICY_BYTES } from "../policy/parse.js";
 import { escapeGlob } from "../policy/patterns.js";
 import { compilePolicy, formatIssue, loadChain, PolicyIssues, type PolicySource } from "../policy/resolve.js";
 import type { PathRule, ResolvedPolicy } from "../policy/types.js";
+import { builtInPresetLayer } from "./built-in-presets.js";
 import { canonicalPathSync } from "./paths.js";
 
 export interface LoadOptions {
@@ -54,6 +54,15 @@ export function presetPath(name: string): string | undefined {
   return existsSync(p) ? p : undefined;
 }
 
+/** A built-in preset: parsed at build time when inlined, else read from policies/presets. */
+function presetSource(name: string): PolicySource | undefined {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) return undefined;
+  const layer = builtInPresetLayer(name);
+  if (layer) return { origin: name, layer };
+  const path = presetPath(name);
+  return path ? { origin: name, text: readFileSync(path, "utf8") } : undefined;
+}
+
 function readPolicyText(path: string): string {
   const st = statSync(path);
   if (!st.isFile()) throw new Error("not a regular file");
@@ -68,8 +77,8 @@ function loadRef(
   from: string,
   isPresetOrigin: (o: string) => boolean,
 ): PolicySource | { error: string } {
-  const preset = presetPath(ref);
-  if (preset) return { origin: ref, text: readFileSync(preset, "utf8") };
+  const preset = presetSource(ref);
+  if (preset) return preset;
   if (isPresetOrigin(from) || (!ref.includes("/") && !ref.endsWith(".toml"))) {
     return { error: `unknown preset "${ref}" (available: ${DEFAULT_PRESET})` };
   }
@@ -101,6 +110,9 @@ export function defaultAuditLog(root: string): string {
 export async function loadPolicy(file: string | null, options: LoadOptions = {}): Promise<ResolvedPolicy> {
   const policy = loadPolicySync(file, options);
   if (policy.subprocess.sandbox === "bwrap" && !options.skipSandboxProbe) {
+    // Loaded here, not at the top: the probe pulls in child_process and the jail, which the
+    // commands that never spawn (the hook, policy show) should not pay for at start-up.
+    const { probeBwrap } = await import("../jail/probe.js");
     const probe = await probeBwrap();
     if (!probe.ok) {
       throw new PolicyLoadError([
@@ -121,9 +133,9 @@ export function loadPolicySync(file: string | null, options: LoadOptions = {}): 
   let root: string;
   let absFile: string | null = null;
   if (file === null) {
-    const preset = presetPath(DEFAULT_PRESET);
+    const preset = presetSource(DEFAULT_PRESET);
     if (!preset) throw new AegisError("config_error", "built-in preset secure-defaults is missing");
-    entry = { origin: DEFAULT_PRESET, text: readFileSync(preset, "utf8") };
+    entry = preset;
     root = cwd;
   } else {
     const given = resolve(cwd, file);

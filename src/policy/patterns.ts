@@ -4,6 +4,7 @@
  */
 import ipaddr from "ipaddr.js";
 import picomatch from "picomatch";
+import { isSimpleGlob, lazyGlob } from "./lazy-glob.js";
 import type { HostRule, IpRule, NameRule, Origin, PathRule } from "./types.js";
 
 /** Lexical POSIX normalisation: collapses `//`, `.` and `..` (never above `/`). */
@@ -38,6 +39,8 @@ export function pathPatternProblem(pattern: string): string | undefined {
   if (pattern.startsWith("!")) return "negated patterns are not supported (use filesystem.deny)";
   if (EXTGLOB.test(pattern)) return "extglob syntax like !(x), @(x), +(x) is not supported in patterns";
   if (/^~[^/]/.test(pattern)) return "only ~ and ~/… are supported (not ~user)";
+  // Most patterns (`src/**`, `*.pem`) cannot be malformed: checking them needs no compile.
+  if (isSimpleGlob(pattern)) return undefined;
   try {
     picomatch.makeRe(pattern, { dot: true });
   } catch (e) {
@@ -95,9 +98,9 @@ export function compilePathRule(
   // Deny matches generously: dotfiles always, and case-insensitively (a case-insensitive
   // mount must not open `~/.SSH`); allow matches strictly.
   const options = { dot: true, nocase: kind === "deny" };
-  const full = picomatch(glob, options);
+  const full = lazyGlob(glob, options);
   // `dir/**` also covers `dir` itself (listing a denied directory is denied).
-  const dirOnly = glob.endsWith("/**") ? picomatch(glob.slice(0, -3) || "/", options) : undefined;
+  const dirOnly = glob.endsWith("/**") ? lazyGlob(glob.slice(0, -3) || "/", options) : undefined;
   const test = (p: string): boolean => full(p) || (dirOnly?.(p) ?? false);
   return { value, origin, glob, test };
 }
@@ -123,18 +126,31 @@ export function hostPatternProblem(pattern: string): string | undefined {
   return undefined;
 }
 
+function hostMatcher(pattern: string): (host: string) => boolean {
+  if (pattern === "*") return () => true;
+  if (pattern.startsWith("*.")) {
+    const suffix = pattern.slice(1);
+    return (h) => h.endsWith(suffix) && h.length > suffix.length;
+  }
+  if (ipaddr.isValid(pattern)) {
+    const want = ipaddr.parse(pattern).toNormalizedString();
+    return (h) => ipaddr.isValid(h) && ipaddr.parse(h).toNormalizedString() === want;
+  }
+  return (h) => h === pattern;
+}
+
 export function compileHostRule(value: string, origin: Origin): HostRule {
   const pattern = normaliseHost(value);
-  let test: (host: string) => boolean;
-  if (pattern === "*") test = () => true;
-  else if (pattern.startsWith("*.")) {
-    const suffix = pattern.slice(1);
-    test = (h) => h.endsWith(suffix) && h.length > suffix.length;
-  } else if (ipaddr.isValid(pattern)) {
-    const want = ipaddr.parse(pattern).toNormalizedString();
-    test = (h) => ipaddr.isValid(h) && ipaddr.parse(h).toNormalizedString() === want;
-  } else test = (h) => h === pattern;
-  return { value, origin, test: (host) => test(normaliseHost(host)) };
+  // Built on first use: a cold start that decides a file operation never pays for it.
+  let test: ((host: string) => boolean) | undefined;
+  return {
+    value,
+    origin,
+    test: (host) => {
+      test ??= hostMatcher(pattern);
+      return test(normaliseHost(host));
+    },
+  };
 }
 
 // ---------------------------------------------------------------- IPs
@@ -207,10 +223,14 @@ export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefine
 }
 
 export function compileIpRule(value: string, origin: Origin): IpRule {
-  const cidr = parseCidr(value);
-  if (!cidr) throw new Error(`invalid IP or CIDR ${value}`);
-  const [range, bits] = cidr;
+  // Parsed on first use: a cold start that decides a file operation never pays for it. The
+  // policy parser has validated the entry; an invalid one all the same matches every address
+  // (IP rules are deny rules: fail closed).
+  let cidr: Cidr | undefined;
   const test = (text: string): boolean => {
+    cidr ??= parseCidr(value);
+    if (!cidr) return true;
+    const [range, bits] = cidr;
     const addr = parseAddress(text);
     // Something that should be an address but does not parse is treated as denied.
     if (!addr) return true;

@@ -22,10 +22,8 @@ import {
   type ToolHint,
 } from "./types.js";
 
-export interface PolicySource {
-  origin: Origin;
-  text: string;
-}
+/** A policy's text, or its layer already parsed (a built-in preset parsed at build time). */
+export type PolicySource = { origin: Origin; text: string } | { origin: Origin; layer: PolicyLayer };
 
 /** Finds the text of an `inherits` reference made from `from`. */
 export type SourceLoader = (ref: string, from: Origin) => PolicySource | { error: string };
@@ -74,7 +72,8 @@ export function loadChain(entry: PolicySource, load: SourceLoader): PolicyLayer[
       break;
     }
     seen.push(current.origin);
-    const { layer, issues: own } = parseLayer(current.text, current.origin);
+    const { layer, issues: own } =
+      "layer" in current ? { layer: current.layer, issues: [] } : parseLayer(current.text, current.origin);
     issues.push(...own);
     layers.unshift(layer);
     const ref = layer.inherits;

@@ -89,8 +89,13 @@ function payload(name: string, p: TempProject): string {
     .replaceAll("/abs/home", p.home);
 }
 
-function hook(p: TempProject, input: string | Buffer, args: string[] = []): Promise<CliResult> {
-  return runCli(["hook", "claude", ...args], { cwd: p.root, home: p.home, input });
+function hook(
+  p: TempProject,
+  input: string | Buffer,
+  args: string[] = [],
+  built = false,
+): Promise<CliResult> {
+  return runCli(["hook", "claude", ...args], { cwd: p.root, home: p.home, input, built });
 }
 
 function auditLog(p: TempProject): string {
@@ -683,32 +688,38 @@ const CASES: HookCase[] = [
   },
 ];
 
-describe("aegis hook claude: recorded payloads", { concurrency: 4 }, () => {
-  for (const c of CASES) {
-    test(c.name, async (t) => {
-      const p = project(t, c.policy ?? BASE_POLICY);
-      const text = payload(c.fixture, p);
-      const r = await hook(p, text, c.args?.(p));
-      if (c.allow) assertAllowed(r);
-      else assertDenied(r, c.reason);
-      if (c.shellSyntax) assert.match(r.stderr, SHELL_REFUSAL);
+// The built hook is its own bundle with a V8 code cache (scripts/hook-bundle.mjs), the presets
+// parsed at build time: every payload is decided by it too, to the same outcome.
+for (const built of [false, true]) {
+  describe(`aegis hook claude${built ? " (built: dist/)" : ""}: recorded payloads`, {
+    concurrency: 4,
+  }, () => {
+    for (const c of CASES) {
+      test(c.name, async (t) => {
+        const p = project(t, c.policy ?? BASE_POLICY);
+        const text = payload(c.fixture, p);
+        const r = await hook(p, text, c.args?.(p), built);
+        if (c.allow) assertAllowed(r);
+        else assertDenied(r, c.reason);
+        if (c.shellSyntax) assert.match(r.stderr, SHELL_REFUSAL);
 
-      const records = auditRecords(auditLog(p));
-      assert.equal(records.length, 1, "one record per decided call");
-      const rec = records[0]!;
-      const sent = JSON.parse(text) as { session_id: string; tool_name: string };
-      assert.equal(rec.source, "hook");
-      assert.equal(rec.run, `claude-${sent.session_id}`);
-      assert.equal(rec.cap, c.cap);
-      assert.equal(rec.decision, c.allow ? "allow" : "deny");
-      assert.equal(rec.status, c.allow ? "allowed" : "denied");
-      assert.equal((rec.detail as { tool?: unknown }).tool, sent.tool_name);
-      if (c.target) assert.equal(rec.target, c.target(p));
-      assert.equal(rec.seq, 1);
-      assert.equal(rec.prev, "0".repeat(64));
-    });
-  }
-});
+        const records = auditRecords(auditLog(p));
+        assert.equal(records.length, 1, "one record per decided call");
+        const rec = records[0]!;
+        const sent = JSON.parse(text) as { session_id: string; tool_name: string };
+        assert.equal(rec.source, "hook");
+        assert.equal(rec.run, `claude-${sent.session_id}`);
+        assert.equal(rec.cap, c.cap);
+        assert.equal(rec.decision, c.allow ? "allow" : "deny");
+        assert.equal(rec.status, c.allow ? "allowed" : "denied");
+        assert.equal((rec.detail as { tool?: unknown }).tool, sent.tool_name);
+        if (c.target) assert.equal(rec.target, c.target(p));
+        assert.equal(rec.seq, 1);
+        assert.equal(rec.prev, "0".repeat(64));
+      });
+    }
+  });
+}
 
 describe("aegis hook claude: inputs it cannot decide fail closed", { concurrency: 4 }, () => {
   const envelopeErrors: Array<[string, string, RegExp]> = [

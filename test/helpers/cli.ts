@@ -11,6 +11,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const MAIN = join(REPO_ROOT, "src", "cli", "main.ts");
+/** The built CLI (`npm run build`), for tests that check dist/ behaves as the source does. */
+export const BUILT_MAIN = join(REPO_ROOT, "dist", "aegis.js");
 /** tsx by absolute URL: the child's cwd is a temp project, where a bare "tsx" does not resolve. */
 const TSX_LOADER = pathToFileURL(join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs")).href;
 const TIMEOUT_MS = 60_000;
@@ -30,6 +32,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Extra node flags before the tsx loader, e.g. another `--import`. */
   nodeFlags?: string[];
+  /** Run the built dist/aegis.js instead of the source. */
+  built?: boolean;
 }
 
 /** Runs `aegis ARGS…`; never rejects on a non-zero exit, only on a spawn failure or a hang. */
@@ -42,7 +46,9 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
   Object.assign(env, { HOME: options.home, NO_COLOR: "1" }, options.env);
   const child = spawn(
     process.execPath,
-    [...(options.nodeFlags ?? []), "--import", TSX_LOADER, MAIN, ...args],
+    options.built
+      ? [...(options.nodeFlags ?? []), BUILT_MAIN, ...args]
+      : [...(options.nodeFlags ?? []), "--import", TSX_LOADER, MAIN, ...args],
     { cwd: options.cwd, env, stdio: ["pipe", "pipe", "pipe"] },
   );
   const out: Buffer[] = [];

@@ -1,0 +1,2 @@
+export declare const PRESET_DIR: string;
+export declare function presetLayersJson(): Promise<string>;
