@@ -132,7 +132,8 @@ export function compileHostRule(value: string, origin: Origin): HostRule {
     test = (h) => h.endsWith(suffix) && h.length > suffix.length;
   } else if (ipaddr.isValid(pattern)) {
     const want = ipaddr.parse(pattern).toNormalizedString();
-    test = (h) => ipaddr.isValid(h) && ipaddr.parse(h).toNormalizedString() === want;
+    // The pattern's own spelling is the common case and needs no parsing.
+    test = (h) => h === pattern || (ipaddr.isValid(h) && ipaddr.parse(h).toNormalizedString() === want);
   } else test = (h) => h === pattern;
   return { value, origin, test: (host) => test(normaliseHost(host)) };
 }
@@ -195,11 +196,18 @@ export function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4[] {
   return out;
 }
 
-/** Parses an address as it appears in a URL or a resolver answer; undefined if not an IP. */
+const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/;
+
+/**
+ * Parses an address as it appears in a URL or a resolver answer; undefined if not an IP.
+ * IPv4 only in its canonical four-part decimal form (what `ipaddr.IPv4.isValidFourPartDecimal`
+ * accepts), IPv6 in any form ipaddr accepts; each string is parsed once.
+ */
 export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   const h = normaliseHost(text);
   try {
-    if (ipaddr.IPv4.isValidFourPartDecimal(h) || ipaddr.IPv6.isValid(h)) return ipaddr.parse(h);
+    if (FOUR_PART_DECIMAL.test(h)) return ipaddr.IPv4.parse(h);
+    if (h.includes(":")) return ipaddr.IPv6.parse(h);
   } catch {
     return undefined;
   }

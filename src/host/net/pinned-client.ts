@@ -160,15 +160,38 @@ export class PinnedHttpClient {
 }
 
 /**
- * One request's total deadline, also aborted when the run's signal is. (One timer and one
- * listener, cleared when the request is done: `AbortSignal.timeout` + `AbortSignal.any`
- * cost ~40 µs a request and keep their timers until they fire.)
+ * The deadlines of requests in flight, per run signal: the signal gets one listener that
+ * aborts them all, instead of one listener added and removed per request.
+ */
+const inFlight = new WeakMap<AbortSignal, Set<Deadline>>();
+
+function abortWithRun(run: AbortSignal, deadline: Deadline): void {
+  let deadlines = inFlight.get(run);
+  if (!deadlines) {
+    const set = new Set<Deadline>();
+    deadlines = set;
+    inFlight.set(run, set);
+    run.addEventListener(
+      "abort",
+      () => {
+        for (const d of set) d.abort(run.reason);
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  deadlines.add(deadline);
+}
+
+/**
+ * One request's total deadline, also aborted when the run's signal is. (One timer, cleared
+ * when the request is done: `AbortSignal.timeout` + `AbortSignal.any` cost ~40 µs a request
+ * and keep their timers until they fire.)
  */
 class Deadline {
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #run: AbortSignal | undefined;
-  readonly #onRunAbort = (): void => this.#controller.abort(this.#run?.reason);
   expired = false;
 
   constructor(timeoutMs: number, run: AbortSignal | undefined) {
@@ -182,16 +205,20 @@ class Deadline {
     );
     this.#timer.unref();
     if (run?.aborted) this.#controller.abort(run.reason);
-    else run?.addEventListener("abort", this.#onRunAbort, { once: true });
+    else if (run) abortWithRun(run, this);
   }
 
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
 
+  abort(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
+
   clear(): void {
     clearTimeout(this.#timer);
-    this.#run?.removeEventListener("abort", this.#onRunAbort);
+    if (this.#run) inFlight.get(this.#run)?.delete(this);
   }
 }
 

@@ -293,6 +293,28 @@ describe("limits", () => {
     await c.close();
   });
 
+  it("one run signal aborts every request still pending on it, after others on it completed", async () => {
+    const c = client();
+    const ac = new AbortController();
+    const run = { ...limits, signal: ac.signal };
+    const ok = new URL(`http://l.test:${server.port}/ok`);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await c.request(ok, get(ok.href), run, () => ALLOW)).body, "ok");
+    const slow = new URL(`http://l.test:${server.port}/slow-headers`);
+    const pending = [0, 1, 2].map(() => c.request(slow, get(slow.href), run, () => ALLOW));
+    setTimeout(() => ac.abort(), 100);
+    for (const p of pending) await rejectsWith(p, "runtime_limit", /run ended/);
+    // Started after the run ended: refused without waiting for the server.
+    const t0 = performance.now();
+    await rejectsWith(
+      c.request(slow, get(slow.href), run, () => ALLOW),
+      "runtime_limit",
+      /run ended/,
+    );
+    assert.ok(performance.now() - t0 < 2_000);
+    await c.close();
+  });
+
   it("reports a refused connection as io_error", async () => {
     const closed = await startHttp("127.0.0.1");
     const port = closed.port;
