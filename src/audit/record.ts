@@ -3,7 +3,7 @@
  * same), the chain hash, and the check that a line is a well-formed record.
  */
 import { isUtf8 } from "node:buffer";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { AuditEntry, Redactor } from "../host/builtin-types.js";
 
 export const RECORD_VERSION = 1;
@@ -32,8 +32,9 @@ export interface AuditRecord {
   prev: string;
 }
 
+/** SHA-256 (hex) of bytes, or of a string's UTF-8 bytes. One-shot: a quarter of the cost of a Hash object. */
 export function sha256Hex(bytes: string | Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return hash("sha256", bytes, "hex");
 }
 
 /**

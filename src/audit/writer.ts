@@ -3,7 +3,9 @@
  * lock, group-committing the appends of one process that arrive together.
  *
  * Fail closed: `append` resolves only once its record is in the file, and rejects (never drops)
- * when it cannot be written, so the gate does not start the effect. Durability is against a
+ * when it cannot be written, so the gate does not start the effect. `appendOutcome` (the record
+ * after an effect) waits for the next append, or the end of the event loop's turn, and goes in
+ * the same batch: one lock and one write for an effect's outcome and the next one's decision. Durability is against a
  * killed process (the bytes are in the kernel once `write` returns); pass `fsync: true` to also
  * survive a power loss, at the price of a disk flush per batch.
  *
@@ -75,6 +77,8 @@ export class AuditLog implements AuditSink {
   #lastHash = ZERO_HASH;
   #queue: Pending[] = [];
   #flushing: Promise<void> | undefined;
+  /** Set while only outcome records wait: they are flushed at the end of this loop turn. */
+  #lateFlush: NodeJS.Immediate | undefined;
   #closed = false;
 
   private constructor(path: string, options: AuditLogOptions) {
@@ -97,24 +101,32 @@ export class AuditLog implements AuditSink {
   }
 
   append(entry: AuditEntry): Promise<void> {
-    return this.#enqueue(entry, undefined);
+    return this.#enqueue(entry, undefined, false);
+  }
+
+  appendOutcome(entry: AuditEntry): Promise<void> {
+    return this.#enqueue(entry, undefined, true);
   }
 
   /** A sink for one run: its records are also redacted with that run's redactor. */
   withRedactor(redactor: Redactor): AuditSink {
-    return { append: (entry) => this.#enqueue(entry, redactor) };
+    return {
+      append: (entry) => this.#enqueue(entry, redactor, false),
+      appendOutcome: (entry) => this.#enqueue(entry, redactor, true),
+    };
   }
 
   /** Waits for pending appends, then releases the file. Later appends reject. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#lateFlush) this.#startFlush();
     while (this.#flushing) await this.#flushing;
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
     this.#lock.dispose();
   }
 
-  #enqueue(entry: AuditEntry, runRedactor: Redactor | undefined): Promise<void> {
+  #enqueue(entry: AuditEntry, runRedactor: Redactor | undefined, late: boolean): Promise<void> {
     if (this.#closed) return Promise.reject(this.#error("the log is closed"));
     let pending: Omit<Pending, "resolve" | "reject">;
     try {
@@ -129,9 +141,19 @@ export class AuditLog implements AuditSink {
     }
     return new Promise((resolve, reject) => {
       this.#queue.push({ ...pending, resolve, reject });
-      // Appends made in the same tick share one lock acquisition and one write.
-      if (!this.#flushing) this.#flushing = Promise.resolve().then(() => this.#flush());
+      // Appends made in the same tick share one lock acquisition and one write; an outcome
+      // record also waits for the next append (or the end of this turn of the event loop).
+      if (!late) this.#startFlush();
+      else if (!this.#flushing && !this.#lateFlush) {
+        this.#lateFlush = setImmediate(() => this.#startFlush());
+      }
     });
+  }
+
+  #startFlush(): void {
+    if (this.#lateFlush) clearImmediate(this.#lateFlush);
+    this.#lateFlush = undefined;
+    if (!this.#flushing) this.#flushing = Promise.resolve().then(() => this.#flush());
   }
 
   async #flush(): Promise<void> {

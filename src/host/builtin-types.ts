@@ -57,6 +57,13 @@ export interface AuditEntry {
 /** Appends to the hash-chained log. Rejects when the record could not be written (fail closed). */
 export interface AuditSink {
   append(entry: AuditEntry): Promise<void>;
+  /**
+   * An outcome record (written after its effect, so nothing waits for it to start): queued
+   * and written together with the next record this process appends, or at the end of the
+   * current turn of the event loop if none comes first. Resolves once written; rejects like
+   * `append`. A sink without it gets `append`.
+   */
+  appendOutcome?(entry: AuditEntry): Promise<void>;
 }
 
 export interface ConfirmRequest {

@@ -2,11 +2,16 @@
  * The one path every effect takes:
  * count → decide → audit the decision → confirm → (not aborted?) → effect → audit the outcome.
  * Any exception before the effect means the effect does not happen (fail closed).
+ *
+ * The outcome record is not waited for: it goes to disk with the run's next record (the next
+ * call's decision, in the same write) or at the end of the event loop's turn, and the run
+ * waits for it before it returns (`outcomesWritten`). If one cannot be written, every later
+ * call of the run is refused and the run fails with that error.
  */
 import { AegisError, isAegisError } from "../errors.js";
 import { capabilityOf, decide } from "../policy/decide.js";
 import type { Decision, Operation } from "../policy/types.js";
-import type { RunContext } from "./builtin-types.js";
+import type { AuditEntry, RunContext } from "./builtin-types.js";
 
 export interface GateCall {
   /**
@@ -29,6 +34,65 @@ export interface GateCall {
 
 /** Per-run call counters; `runtime.max_calls_per_capability` and `max_total_calls`. */
 const counters = new WeakMap<RunContext, Map<string, number>>();
+
+/** Per-run outcome records not yet known to be written, and the first that failed. */
+interface Outcomes {
+  pending: Set<Promise<void>>;
+  failure: AegisError | undefined;
+}
+const outcomes = new WeakMap<RunContext, Outcomes>();
+
+function outcomesOf(ctx: RunContext): Outcomes {
+  let o = outcomes.get(ctx);
+  if (!o) {
+    o = { pending: new Set(), failure: undefined };
+    outcomes.set(ctx, o);
+  }
+  return o;
+}
+
+function appendOutcome(ctx: RunContext, entry: AuditEntry): void {
+  const o = outcomesOf(ctx);
+  let written: Promise<void>;
+  try {
+    written = ctx.audit.appendOutcome ? ctx.audit.appendOutcome(entry) : ctx.audit.append(entry);
+  } catch (e) {
+    written = Promise.reject(e);
+  }
+  o.pending.add(written);
+  written.then(
+    () => o.pending.delete(written),
+    (e: unknown) => {
+      o.pending.delete(written);
+      o.failure ??= isAegisError(e)
+        ? e
+        : new AegisError("io_error", `audit record not written: ${errorText(e)}`, { cause: e });
+    },
+  );
+}
+
+/**
+ * Waits until every outcome record of the run so far is written. Returns the error of the
+ * first that could not be, if any.
+ */
+export async function outcomesWritten(ctx: RunContext): Promise<AegisError | undefined> {
+  const o = outcomes.get(ctx);
+  if (!o) return undefined;
+  await Promise.allSettled([...o.pending]);
+  return o.failure;
+}
+
+/** A run whose log lost a record makes no further effects. */
+function ensureLogIntact(ctx: RunContext, cap: string): void {
+  const failure = outcomes.get(ctx)?.failure;
+  if (failure) {
+    throw new AegisError(
+      "io_error",
+      `${cap} not started: an earlier audit record of this run was not written (${failure.message})`,
+      { cause: failure },
+    );
+  }
+}
 
 function countCall(ctx: RunContext, cap: string): void {
   let m = counters.get(ctx);
@@ -74,6 +138,7 @@ export async function gate<T>(
 ): Promise<{ value: T; decision: Decision }> {
   const cap = typeof call.op === "function" ? (call.cap ?? "unknown") : capabilityOf(call.op);
   ensureNotAborted(ctx, cap);
+  ensureLogIntact(ctx, cap);
   countCall(ctx, cap);
   let op: Operation;
   try {
@@ -157,7 +222,7 @@ export async function gate<T>(
     const err = isAegisError(e)
       ? e
       : new AegisError("io_error", `${cap} ${call.target} failed: ${errorText(e)}`, { cause: e });
-    await ctx.audit.append({
+    appendOutcome(ctx, {
       ...base,
       status: "errored",
       detail: { phase: "outcome", kind: err.kind, error: err.message },
@@ -165,7 +230,7 @@ export async function gate<T>(
     throw err;
   }
   if (decision.sealed) ctx.localOnlyRead = true;
-  await ctx.audit.append({
+  appendOutcome(ctx, {
     ...base,
     status: "allowed",
     detail: { phase: "outcome", ...(outcomeDetail ? outcomeDetail(value) : {}) },

@@ -197,7 +197,8 @@ export function decideNet(policy: ResolvedPolicy, op: Extract<Operation, { kind:
     const rule = ruleName("network.deny_hosts", deniedHost);
     return deny(`${cap} ${target} denied: host ${host} matches ${rule}`, rule);
   }
-  const addresses = [...(parseAddress(host) ? [host] : []), ...(op.resolvedIps ?? [])];
+  // Each distinct address once (an IP literal is also its own resolver answer).
+  const addresses = new Set([...(parseAddress(host) ? [host] : []), ...(op.resolvedIps ?? [])]);
   for (const a of addresses) {
     if (typeof a !== "string" || !parseAddress(a)) {
       return deny(

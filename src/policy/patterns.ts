@@ -134,7 +134,8 @@ function hostMatcher(pattern: string): (host: string) => boolean {
   }
   if (ipaddr.isValid(pattern)) {
     const want = ipaddr.parse(pattern).toNormalizedString();
-    return (h) => ipaddr.isValid(h) && ipaddr.parse(h).toNormalizedString() === want;
+    // The pattern's own spelling is the common case and needs no parsing.
+    return (h) => h === pattern || (ipaddr.isValid(h) && ipaddr.parse(h).toNormalizedString() === want);
   }
   return (h) => h === pattern;
 }
@@ -211,11 +212,18 @@ export function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4[] {
   return out;
 }
 
-/** Parses an address as it appears in a URL or a resolver answer; undefined if not an IP. */
+const FOUR_PART_DECIMAL = /^(0|[1-9]\d*)(\.(0|[1-9]\d*)){3}$/;
+
+/**
+ * Parses an address as it appears in a URL or a resolver answer; undefined if not an IP.
+ * IPv4 only in its canonical four-part decimal form (what `ipaddr.IPv4.isValidFourPartDecimal`
+ * accepts), IPv6 in any form ipaddr accepts; each string is parsed once.
+ */
 export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
   const h = normaliseHost(text);
   try {
-    if (ipaddr.IPv4.isValidFourPartDecimal(h) || ipaddr.IPv6.isValid(h)) return ipaddr.parse(h);
+    if (FOUR_PART_DECIMAL.test(h)) return ipaddr.IPv4.parse(h);
+    if (h.includes(":")) return ipaddr.IPv6.parse(h);
   } catch {
     return undefined;
   }

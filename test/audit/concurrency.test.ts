@@ -18,8 +18,10 @@ import {
   tempDir,
 } from "./helpers.js";
 
-async function fourWriters(path: string): Promise<void> {
-  const children = ["w0", "w1", "w2", "w3"].map((run) => spawnFixture("append-many.ts", [path, "200", run]));
+async function fourWriters(path: string, mode = "plain"): Promise<void> {
+  const children = ["w0", "w1", "w2", "w3"].map((run) =>
+    spawnFixture("append-many.ts", [path, "200", run, "0", "1", mode]),
+  );
   const results = children.map((c) => finished(c));
   await Promise.all(children.map((c) => printed(c, "ready")));
   for (const c of children) c.stdin!.write("go\n");
@@ -53,6 +55,20 @@ function assertLinearChainOf800(path: string): void {
 test("4 processes appending 200 records each at once keep one linear chain of 800", async (t) => {
   const path = join(tempDir(t), "audit.jsonl");
   await fourWriters(path);
+  assert.deepEqual(await verifyAuditLog(path), {
+    ok: true,
+    records: 800,
+    lastSeq: 800,
+    lines: 800,
+    lastHash: lastLineHash(path),
+  });
+  assertLinearChainOf800(path);
+  assert.deepEqual(readdirSync(join(path, "..")), ["audit.jsonl"]);
+});
+
+test("4 processes appending like the gate (each outcome record deferred to the next append) keep one linear chain of 800", async (t) => {
+  const path = join(tempDir(t), "audit.jsonl");
+  await fourWriters(path, "gate");
   assert.deepEqual(await verifyAuditLog(path), {
     ok: true,
     records: 800,

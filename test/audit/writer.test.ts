@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import {
+import fs, {
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -9,6 +9,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import { join } from "node:path";
 import { test } from "node:test";
 import { verifyAuditLog } from "../../src/audit/verify.js";
@@ -136,6 +137,79 @@ test("concurrent appends in one process are group-committed in the order they we
     records.map((r) => r.seq),
     Array.from({ length: 500 }, (_, i) => i + 1),
   );
+});
+
+/** Counts how often the lock at `lockPath` is taken while `fn` runs (each take is one `link`). */
+async function lockTakes(lockPath: string, fn: () => Promise<void>): Promise<number> {
+  const original = fs.linkSync;
+  let takes = 0;
+  fs.linkSync = (existing, target) => {
+    if (target === lockPath) takes++;
+    original(existing, target);
+  };
+  syncBuiltinESMExports();
+  try {
+    await fn();
+  } finally {
+    fs.linkSync = original;
+    syncBuiltinESMExports();
+  }
+  return takes;
+}
+
+test("an outcome record waits for the next append and goes before it, in the same locked write", async (t) => {
+  const path = join(tempDir(t), "audit.jsonl");
+  const log = AuditLog.open(path);
+  await log.append(entry({ target: "/decision-1" }));
+  let outcome: Promise<void> | undefined;
+  const takes = await lockTakes(`${path}.lock`, async () => {
+    outcome = log.appendOutcome(entry({ target: "/outcome-1", detail: { phase: "outcome" } }));
+    // As in a run: the result goes back to the script, which makes its next call some
+    // promise jobs later, within the same turn of the event loop.
+    for (let i = 0; i < 20; i++) await null;
+    assert.equal(readLines(path).length, 1, "the outcome record is not written on its own before then");
+    await log.append(entry({ target: "/decision-2" }));
+  });
+  assert.equal(takes, 1, "one lock and one write for both records");
+  assert.deepEqual(
+    readLines(path).map((l) => (JSON.parse(l) as { target: string }).target),
+    ["/decision-1", "/outcome-1", "/decision-2"],
+  );
+  await outcome;
+  await log.close();
+  assert.equal((await verifyAuditLog(path)).ok, true);
+});
+
+test("an outcome record with nothing after it is written by the end of the turn; close writes one still waiting", async (t) => {
+  const path = join(tempDir(t), "audit.jsonl");
+  const log = AuditLog.open(path);
+  await log.appendOutcome(entry({ target: "/alone" }));
+  assert.equal(readLines(path).length, 1);
+  const waiting = log.appendOutcome(entry({ target: "/at-close" }));
+  await log.close();
+  await waiting;
+  assert.deepEqual(
+    readLines(path).map((l) => (JSON.parse(l) as { target: string }).target),
+    ["/alone", "/at-close"],
+  );
+});
+
+test("an outcome record that cannot be written rejects, and so does the append that shares its write", async (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, "audit.jsonl");
+  const log = AuditLog.open(path);
+  await log.append(entry({ target: "/decision-1" }));
+  // The log is swapped for a symlink: the writer reopens it, refuses, and writes nothing.
+  const elsewhere = join(dir, "elsewhere.jsonl");
+  writeFileSync(elsewhere, "");
+  unlinkSync(path);
+  symlinkSync(elsewhere, path);
+  const outcome = log.appendOutcome(entry({ target: "/outcome-1" }));
+  const decision = log.append(entry({ target: "/decision-2" }));
+  await assertRejectsIoError(outcome, /audit record not written/);
+  await assertRejectsIoError(decision, /audit record not written/);
+  assert.equal(readFileSync(elsewhere, "utf8"), "");
+  await log.close();
 });
 
 test("secret exfiltration via audit records: a local-only value in target, rule, detail or a detail key never reaches the file", async (t) => {

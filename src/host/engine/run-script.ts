@@ -17,6 +17,7 @@ import type {
   RunKind,
   RunResult,
 } from "../builtin-types.js";
+import { outcomesWritten } from "../gate.js";
 import { RunSealedStore } from "../sealed-store.js";
 import { deadlineFatal, type GuestEnding, GuestRun } from "./guest-run.js";
 import { type RunLimits, runLimits } from "./limits.js";
@@ -145,7 +146,11 @@ export async function runScriptReport(request: RunRequest, services: EngineServi
   store.clear();
 
   const output = run.output.render(redact);
-  const error = endingError(ending, filename, ctx, limits);
+  // The result leaves only once the outcome records of the run's calls are in the log.
+  const auditFailure = await outcomesWritten(ctx);
+  const error =
+    endingError(ending, filename, ctx, limits) ??
+    (auditFailure ? { kind: "io_error" as const, message: auditFailure.message } : undefined);
   if (error)
     return {
       result: finish({ ok: false, kind: error.kind, output, error: located(error) }),

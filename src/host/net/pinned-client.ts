@@ -11,7 +11,7 @@ import type { ConnectionOptions } from "node:tls";
 import type { buildConnector, Pool } from "undici";
 import { AegisError } from "../../errors.js";
 import type { Decision } from "../../policy/types.js";
-import { readCappedBody } from "./read-body.js";
+import { collectResponse } from "./read-body.js";
 import { bareHostname, type Resolver, resolveAddresses, systemResolver } from "./resolve.js";
 
 /** A URL with the addresses that were checked for it. Only `resolveTarget` makes one. */
@@ -84,29 +84,38 @@ export class PinnedHttpClient {
 
   /**
    * Sends one request to `target`'s checked addresses. Redirects are returned as they
-   * are (undici's `request` never follows them). Throws AegisError: `runtime_limit` for
+   * are (undici's dispatch never follows them). Throws AegisError: `runtime_limit` for
    * the deadline or the size cap, `io_error` for transport failures.
    */
   async dial(target: PinnedTarget, request: HttpRequest, limits: HttpLimits): Promise<HttpResponse> {
     const deadline = new Deadline(limits.timeoutMs, limits.signal);
     const { url } = target;
     try {
-      if (deadline.signal.aborted) throw deadline.signal.reason;
+      if (deadline.reason !== undefined) throw deadline.reason;
       undici ??= await loadUndici();
-      const response = await this.#pool(target).request({
-        path: `${url.pathname}${url.search}`,
-        method: request.method as "GET",
-        headers: request.headers,
-        body: request.body ?? null,
-        signal: deadline.signal,
+      const { parseHeaders } = undici.util;
+      const pool = this.#pool(target);
+      return await new Promise<HttpResponse>((resolve, reject) => {
+        const handler = collectResponse(
+          {
+            maxBytes: limits.maxResponseBytes,
+            display: request.display,
+            onStart: (abort) => deadline.attach(abort),
+            parseHeaders: (raw) => parseHeaders(raw),
+          },
+          resolve,
+          reject,
+        );
+        pool.dispatch(
+          {
+            path: `${url.pathname}${url.search}`,
+            method: request.method as "GET",
+            headers: request.headers,
+            body: request.body ?? null,
+          },
+          handler,
+        );
       });
-      const body = await readCappedBody(
-        response.headers,
-        response.body,
-        limits.maxResponseBytes,
-        request.display,
-      );
-      return { status: response.statusCode, headers: flattenHeaders(response.headers), body };
     } catch (e) {
       if (e instanceof AegisError) throw e;
       if (limits.signal?.aborted) {
@@ -160,15 +169,42 @@ export class PinnedHttpClient {
 }
 
 /**
- * One request's total deadline, also aborted when the run's signal is. (One timer and one
- * listener, cleared when the request is done: `AbortSignal.timeout` + `AbortSignal.any`
- * cost ~40 µs a request and keep their timers until they fire.)
+ * The deadlines of requests in flight, per run signal: the signal gets one listener that
+ * aborts them all, instead of one listener added and removed per request.
+ */
+const inFlight = new WeakMap<AbortSignal, Set<Deadline>>();
+
+function abortWithRun(run: AbortSignal, deadline: Deadline): void {
+  let deadlines = inFlight.get(run);
+  if (!deadlines) {
+    const set = new Set<Deadline>();
+    deadlines = set;
+    inFlight.set(run, set);
+    run.addEventListener(
+      "abort",
+      () => {
+        for (const d of set) d.abort(run.reason);
+        set.clear();
+      },
+      { once: true },
+    );
+  }
+  deadlines.add(deadline);
+}
+
+/**
+ * One request's total deadline, also aborted when the run's signal is. It aborts the request
+ * through the abort function undici hands the handler when the request starts; aborted before
+ * that, it aborts the request as soon as it starts. (One timer, cleared when the request is
+ * done: `AbortSignal.timeout` + `AbortSignal.any` cost ~40 µs a request and keep their timers
+ * until they fire; an AbortController per request and undici's listener on it cost ~10 µs.)
  */
 class Deadline {
-  readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #run: AbortSignal | undefined;
-  readonly #onRunAbort = (): void => this.#controller.abort(this.#run?.reason);
+  #abortRequest: ((reason: Error) => void) | undefined;
+  /** Why the request was aborted; set once. */
+  reason: Error | undefined;
   expired = false;
 
   constructor(timeoutMs: number, run: AbortSignal | undefined) {
@@ -176,22 +212,31 @@ class Deadline {
     this.#timer = setTimeout(
       () => {
         this.expired = true;
-        this.#controller.abort(new DOMException("network.timeout_seconds elapsed", "TimeoutError"));
+        this.abort(new DOMException("network.timeout_seconds elapsed", "TimeoutError"));
       },
       Math.max(1, timeoutMs),
     );
     this.#timer.unref();
-    if (run?.aborted) this.#controller.abort(run.reason);
-    else run?.addEventListener("abort", this.#onRunAbort, { once: true });
+    if (run?.aborted) this.abort(run.reason);
+    else if (run) abortWithRun(run, this);
   }
 
-  get signal(): AbortSignal {
-    return this.#controller.signal;
+  /** The request has started: `abortRequest` ends it (at once, if the deadline already passed). */
+  attach(abortRequest: (reason: Error) => void): void {
+    if (this.reason !== undefined) abortRequest(this.reason);
+    else this.#abortRequest = abortRequest;
+  }
+
+  abort(reason: unknown): void {
+    if (this.reason !== undefined) return;
+    this.reason = reason instanceof Error ? reason : new Error(String(reason ?? "aborted"));
+    this.#abortRequest?.(this.reason);
   }
 
   clear(): void {
     clearTimeout(this.#timer);
-    this.#run?.removeEventListener("abort", this.#onRunAbort);
+    this.#abortRequest = undefined;
+    if (this.#run) inFlight.get(this.#run)?.delete(this);
   }
 }
 
@@ -229,13 +274,4 @@ function pinnedConnector(target: PinnedTarget, tls: Pick<ConnectionOptions, "ca"
     };
     attempt(0);
   };
-}
-
-function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    out[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return out;
 }

@@ -215,6 +215,14 @@ describe("limits", () => {
       } else if (req.url === "/cut") {
         res.writeHead(200, { "content-length": "100" });
         res.write("x".repeat(10), () => req.socket.destroy());
+      } else if (req.url === "/shape") {
+        res.writeEarlyHints({ link: "</x.css>; rel=preload" });
+        res.writeHead(201, [
+          ["X-Multi", "one"],
+          ["x-multi", "two"],
+          ["Content-Type", "text/plain; charset=utf-8"],
+        ]);
+        res.end("héllo ✓");
       } else if (req.url === "/slow-headers") {
         setTimeout(() => res.end("late"), 10_000).unref();
       } else {
@@ -290,6 +298,40 @@ describe("limits", () => {
       "runtime_limit",
       /run ended/,
     );
+    await c.close();
+  });
+
+  it("one run signal aborts every request still pending on it, after others on it completed", async () => {
+    const c = client();
+    const ac = new AbortController();
+    const run = { ...limits, signal: ac.signal };
+    const ok = new URL(`http://l.test:${server.port}/ok`);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await c.request(ok, get(ok.href), run, () => ALLOW)).body, "ok");
+    const slow = new URL(`http://l.test:${server.port}/slow-headers`);
+    const pending = [0, 1, 2].map(() => c.request(slow, get(slow.href), run, () => ALLOW));
+    setTimeout(() => ac.abort(), 100);
+    for (const p of pending) await rejectsWith(p, "runtime_limit", /run ended/);
+    // Started after the run ended: refused without waiting for the server.
+    const t0 = performance.now();
+    await rejectsWith(
+      c.request(slow, get(slow.href), run, () => ALLOW),
+      "runtime_limit",
+      /run ended/,
+    );
+    assert.ok(performance.now() - t0 < 2_000);
+    await c.close();
+  });
+
+  it("returns the final status (an informational 103 skipped), lower-cased headers with repeats joined, and the UTF-8 body", async () => {
+    const c = client();
+    const url = new URL(`http://l.test:${server.port}/shape`);
+    const r = await c.request(url, get(url.href), limits, () => ALLOW);
+    assert.equal(r.status, 201);
+    assert.equal(r.headers["x-multi"], "one, two");
+    assert.equal(r.headers["content-type"], "text/plain; charset=utf-8");
+    assert.equal(r.headers.link, undefined, "the 103's headers are not the response's");
+    assert.equal(r.body, "héllo ✓");
     await c.close();
   });
 
