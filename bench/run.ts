@@ -195,13 +195,51 @@ function childRss(): void {
   rows.push({ name: "peak RSS of one `aegis run` process", value: `${(kb / 1024).toFixed(0)} MiB` });
 }
 
+const HTTP_SERVER = `
+const http = require("node:http");
+const server = http.createServer((req, res) => {
+  if (req.url === "/close") res.setHeader("connection", "close");
+  res.end("hello");
+});
+server.listen(0, "127.0.0.1", () => process.stdout.write(String(server.address().port) + "\\n"));
+`;
+
+/** The loopback server in its own process, as a real one would be; resolves to its port and a stop. */
+async function serverProcess(): Promise<{ port: number; stop: () => void }> {
+  const child = spawn(process.execPath, ["-e", HTTP_SERVER], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((done, fail) => {
+    let buf = "";
+    child.on("error", fail);
+    child.on("exit", (code) => fail(new Error(`the bench's HTTP server exited (${code})`)));
+    child.stdout.on("data", (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes("\n")) done(Number(buf.trim()));
+    });
+  });
+  child.removeAllListeners("exit");
+  return { port, stop: () => child.kill() };
+}
+
 async function httpBench(): Promise<void> {
+  // Two placements of the same server: in the bench process (the undici baseline then runs on
+  // the server's own thread, which no client in another thread or process can match), and in
+  // a process of its own, where the baseline and aegis both reach it across processes.
   const server = http.createServer((req, res) => {
     if (req.url === "/close") res.setHeader("connection", "close");
     res.end("hello");
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
+  await httpRows((server.address() as AddressInfo).port, "server in the bench process", "");
+  server.close();
+  const child = await serverProcess();
+  try {
+    await httpRows(child.port, "server in its own process", "_own_process");
+  } finally {
+    child.stop();
+  }
+}
+
+async function httpRows(port: number, placement: string, key: string): Promise<void> {
   const n = QUICK ? 200 : 1000;
   const dir = project(
     `[network]\nhttp_get_allow = ["127.0.0.1"]\nallow_ports = [${port}]\n[runtime]\nmax_seconds = 120\n`,
@@ -227,9 +265,14 @@ async function httpBench(): Promise<void> {
     }
     await pool.close();
     const ratio = median(direct) / median(aegis);
-    results[`http_${mode}`] = { directMs: median(direct), aegisMs: median(aegis), n, throughputRatio: ratio };
+    results[`http_${mode}${key}`] = {
+      directMs: median(direct),
+      aegisMs: median(aegis),
+      n,
+      throughputRatio: ratio,
+    };
     rows.push({
-      name: `${n} loopback GETs, ${mode}`,
+      name: `${n} loopback GETs, ${mode}, ${placement}`,
       value: ms(median(aegis)),
       baseline: `undici direct: ${ms(median(direct))}`,
       ratio: `${ratio.toFixed(2)}× direct throughput`,
@@ -237,7 +280,6 @@ async function httpBench(): Promise<void> {
     });
   }
   await sb.close();
-  server.close();
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -17,6 +17,8 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import releaseSyncImport from "@jitl/quickjs-wasmfile-release-sync";
 import { type QuickJSSyncVariant, QuickJSWASMModule } from "quickjs-emscripten-core";
 import { lowerMemoryMinimum } from "./wasm-binary.js";
@@ -153,6 +155,36 @@ function zeroWhole(buffer: ArrayBuffer): void {
   }
 }
 
+/**
+ * Dropped memories are freed only when V8 next collects garbage, and with memories reused
+ * nothing else in a worker makes it collect often: runs that grew to their cap (64 MiB and
+ * more each) would pile up. Once 32 MiB of dropped memory has accumulated, a full collection
+ * is asked for on a later turn of the event loop, when the ended run (which still holds the
+ * memory while it is being retired) is gone; retirement itself runs after the result is out.
+ */
+const COLLECT_AFTER_BYTES = 32 * 1024 * 1024;
+let droppedBytes = 0;
+let collect: (() => void) | null | undefined;
+
+function noteDropped(bytes: number): void {
+  droppedBytes += bytes;
+  if (droppedBytes < COLLECT_AFTER_BYTES) return;
+  droppedBytes = 0;
+  setImmediate(collectGarbage);
+}
+
+function collectGarbage(): void {
+  if (collect === undefined) {
+    try {
+      setFlagsFromString("--expose-gc");
+      collect = runInNewContext("gc") as () => void;
+    } catch {
+      collect = null;
+    }
+  }
+  collect?.();
+}
+
 /** The pooled memories' buffers (tests check they are zeroed and of their first size). */
 export function pooledMemories(): ArrayBuffer[] {
   return [...memoryPool.values()].flatMap((list) => list.map((memory) => memory.buffer));
@@ -220,7 +252,10 @@ export async function newGuestInstance(memoryMb: number): Promise<GuestInstance>
         throw new RangeError("this sandbox instance has ended");
       };
       if (reuseMemory && poolMemory(memory, initialPages, maximum)) retirements.pooled++;
-      else retirements.dropped++;
+      else {
+        retirements.dropped++;
+        noteDropped(memory.buffer.byteLength);
+      }
     },
   };
 }

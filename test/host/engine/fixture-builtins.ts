@@ -3,6 +3,8 @@
  * State lives in the worker; `probe.*` builtins report it back through a run's result.
  */
 import { spawn } from "node:child_process";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { AegisError } from "../../../src/errors.js";
 import type { BuiltinTable, HostValue } from "../../../src/host/builtin-types.js";
 import { trackChildProcess } from "../../../src/jail/child-tracker.js";
@@ -31,6 +33,14 @@ export const BUILTINS: BuiltinTable = {
   },
   "net.httpGet": async () => ({ status: 200, headers: {}, body: '{"ok":true}' }),
   "test.noop": async () => null,
+  // A full garbage collection of the worker, after the run that asks for it has ended (so
+  // that run's own instance is gone too), and the worker's heap use afterwards.
+  "test.collectSoon": async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    setTimeout(gc, 50);
+    return null;
+  },
   "test.echo": async (args) => args[0] ?? null,
   "test.started": async () => started.slice() as HostValue,
   "test.reset": async () => {
