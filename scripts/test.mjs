@@ -21,7 +21,7 @@ if (files.length === 0) {
 }
 const r = spawnSync(
   process.execPath,
-  ["--expose-gc", "--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-reporter=spec", ...files],
   { stdio: "inherit" },
 );
 process.exit(r.status ?? 1);
