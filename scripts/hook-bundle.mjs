@@ -5,32 +5,9 @@
 // typical tool calls in a temporary project, so it holds those functions compiled.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { build } from "esbuild";
-
-const ROOT = resolve(import.meta.dirname, "..");
-
-async function importTs(entry) {
-  const out = await build({
-    entryPoints: [join(ROOT, entry)],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    write: false,
-    logLevel: "warning",
-  });
-  // A real file, not a data: URL: the module calls createRequire(import.meta.url).
-  const dir = mkdtempSync(join(tmpdir(), "aegis-build-"));
-  try {
-    const file = join(dir, "module.mjs");
-    writeFileSync(file, out.outputFiles[0].text);
-    return await import(pathToFileURL(file).href);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { importTs, ROOT } from "./import-ts.mjs";
 
 /** Writes the bundle as one CommonJS function expression: `(function (module, require, __filename) {…})`. */
 export async function buildHookBundle(common, outdir) {

@@ -2,28 +2,15 @@
 // not read and parse TOML it already knows. The TOML files stay the source of truth: the
 // build runs the same parser the runtime uses (src/policy/parse.ts) and fails on any issue.
 import { readdirSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import { build } from "esbuild";
+import { importTs, ROOT } from "./import-ts.mjs";
 
-const ROOT = resolve(import.meta.dirname, "..");
 export const PRESET_DIR = join(ROOT, "policies", "presets");
 
 /** Preset name → parsed layer, as the JSON text esbuild's `define` inlines. */
 export async function presetLayersJson() {
-  const bundled = await build({
-    entryPoints: [join(ROOT, "src", "policy", "parse.ts")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    write: false,
-    logLevel: "warning",
-  });
-  const source = bundled.outputFiles[0].text;
-  const { parseLayer } = await import(
-    `data:text/javascript;base64,${Buffer.from(source).toString("base64")}`
-  );
+  const { parseLayer } = await importTs("src/policy/parse.ts");
   const layers = {};
   for (const file of readdirSync(PRESET_DIR).sort()) {
     if (!file.endsWith(".toml")) continue;

@@ -5,8 +5,8 @@
  * Fail closed: `append` resolves only once its record is in the file, and rejects (never drops)
  * when it cannot be written, so the gate does not start the effect. `appendOutcome` (the record
  * after an effect) waits for the next append, or the end of the event loop's turn, and goes in
- * the same batch: one lock and one write for an effect's outcome and the next one's decision. Durability is against a
- * killed process (the bytes are in the kernel once `write` returns); pass `fsync: true` to also
+ * the same batch: one lock and one write for an effect's outcome and the next one's decision.
+ * Durability is against a killed process (the bytes are in the kernel once `write` returns); pass `fsync: true` to also
  * survive a power loss, at the price of a disk flush per batch.
  *
  * Sync fs calls are deliberate: the writer runs in a dedicated worker thread, and a batch is

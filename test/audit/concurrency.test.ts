@@ -52,9 +52,8 @@ function assertLinearChainOf800(path: string): void {
   assert.ok(switches > 3, `expected interleaved writers, saw ${switches} switches`);
 }
 
-test("4 processes appending 200 records each at once keep one linear chain of 800", async (t) => {
-  const path = join(tempDir(t), "audit.jsonl");
-  await fourWriters(path);
+/** `verify` accepts the log, the chain is the one of assertLinearChainOf800, and no lock is left. */
+async function assertVerifiedChainOf800(path: string): Promise<void> {
   assert.deepEqual(await verifyAuditLog(path), {
     ok: true,
     records: 800,
@@ -64,20 +63,18 @@ test("4 processes appending 200 records each at once keep one linear chain of 80
   });
   assertLinearChainOf800(path);
   assert.deepEqual(readdirSync(join(path, "..")), ["audit.jsonl"]);
+}
+
+test("4 processes appending 200 records each at once keep one linear chain of 800", async (t) => {
+  const path = join(tempDir(t), "audit.jsonl");
+  await fourWriters(path);
+  await assertVerifiedChainOf800(path);
 });
 
 test("4 processes appending like the gate (each outcome record deferred to the next append) keep one linear chain of 800", async (t) => {
   const path = join(tempDir(t), "audit.jsonl");
   await fourWriters(path, "gate");
-  assert.deepEqual(await verifyAuditLog(path), {
-    ok: true,
-    records: 800,
-    lastSeq: 800,
-    lines: 800,
-    lastHash: lastLineHash(path),
-  });
-  assertLinearChainOf800(path);
-  assert.deepEqual(readdirSync(join(path, "..")), ["audit.jsonl"]);
+  await assertVerifiedChainOf800(path);
 });
 
 test("a stale lock found by 4 writers at once is broken once: the chain stays linear", async (t) => {
@@ -86,15 +83,7 @@ test("a stale lock found by 4 writers at once is broken once: the chain stays li
   await finished(dead);
   writeFileSync(`${path}.lock`, `${dead.pid} ${"0123456789abcdef"} ${hostname()}\n`);
   await fourWriters(path);
-  assert.deepEqual(await verifyAuditLog(path), {
-    ok: true,
-    records: 800,
-    lastSeq: 800,
-    lines: 800,
-    lastHash: lastLineHash(path),
-  });
-  assertLinearChainOf800(path);
-  assert.deepEqual(readdirSync(join(path, "..")), ["audit.jsonl"]);
+  await assertVerifiedChainOf800(path);
 });
 
 test("a live writer holding the lock too long makes append reject (fail closed), nothing is written", async (t) => {

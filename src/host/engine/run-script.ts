@@ -234,7 +234,7 @@ interface StartedGuest {
 
 /**
  * A fresh instance with the prelude installed. When the instance was restored from a
- * prepared image and claiming it failed for no reason of the run's own (no deadline, no
+ * prepared image and setting it up failed for no reason of the run's own (no deadline, no
  * memory cap), the image is dropped and a second fresh instance runs the prelude itself.
  */
 async function startGuest(
@@ -244,41 +244,43 @@ async function startGuest(
   limits: RunLimits,
   deadline: number,
 ): Promise<StartedGuest> {
-  let instance = await takeInstance(limits.memoryMb);
+  const make = (instance: GuestInstance, useImage: boolean) =>
+    new GuestRun(instance, ctx, store, builtins, limits, deadline, useImage);
+  const first = setUpGuest(await takeInstance(limits.memoryMb), make, true);
+  if (first !== RETRY) return first;
+  const second = setUpGuest(await newGuestInstance(limits.memoryMb), make, false);
+  if (second === RETRY) throw new Error("a run without an image was retried");
+  return second;
+}
+
+const RETRY = Symbol("retry without an image");
+
+/**
+ * Makes the run and installs the prelude. A failure the image may have caused drops the
+ * instance whole (its state is unknown; a run that could not even be made has already
+ * dropped the image it was restored from) and asks for a retry; a run that could not be made
+ * without an image drops its instance and throws.
+ */
+function setUpGuest(
+  instance: GuestInstance,
+  make: (instance: GuestInstance, useImage: boolean) => GuestRun,
+  useImage: boolean,
+): StartedGuest | typeof RETRY {
   let run: GuestRun | undefined;
   try {
-    run = new GuestRun(instance, ctx, store, builtins, limits, deadline);
+    run = make(instance, useImage);
     run.install();
     return { instance, run };
   } catch (e) {
     if (run && (!run.restoredFromImage || run.fatal !== null)) return { instance, run, installError: e };
-    // The instance is dropped whole, never reused: its state is unknown. (A run that could
-    // not even be made has already dropped the image it was restored from, if any.)
     if (run) {
       run.faulted = true;
       run.dispose();
       run.discardImage();
     }
     instance.retire(false);
-  }
-  const second = await newGuestInstance(limits.memoryMb);
-  instance = second;
-  run = setUp(second, () => new GuestRun(second, ctx, store, builtins, limits, deadline, false));
-  try {
-    run.install();
-    return { instance, run };
-  } catch (e) {
-    return { instance, run, installError: e };
-  }
-}
-
-/** A run that could not even be set up (a host fault) takes its instance down with it. */
-function setUp(instance: GuestInstance, make: () => GuestRun): GuestRun {
-  try {
-    return make();
-  } catch (e) {
-    instance.retire(false);
-    throw e;
+    if (!useImage) throw e;
+    return RETRY;
   }
 }
 
