@@ -1,4 +1,4 @@
-// Bundles the two binaries and the sandbox worker into dist/.
+// Bundles the two binaries, the library and the sandbox worker into dist/.
 // Our code and its packages are bundled into a few files, because resolving and loading
 // hundreds of package modules dominated start-up time. The QuickJS variant stays external
 // so its .wasm file is found next to its package as usual.
@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import { build } from "esbuild";
 import { buildHookBundle } from "./hook-bundle.mjs";
 import { presetLayersJson } from "./preset-layers.mjs";
+import { buildWorkerBundle } from "./worker-bundle.mjs";
 
 await rm("dist", { recursive: true, force: true });
 const common = {
@@ -43,7 +44,6 @@ await build({
   entryPoints: {
     aegis: "src/cli/main.ts",
     "aegis-mcp": "src/mcp/main.ts",
-    "sandbox-worker": "src/host/sandbox-worker.ts",
     index: "src/index.ts",
   },
   splitting: true,
@@ -51,5 +51,7 @@ await build({
   plugins: [hookFromBundle],
 });
 await buildHookBundle(common, resolve("dist"));
+// The sandbox worker starts per `aegis run`: its own bundle with a code cache (scripts/worker-bundle.mjs).
+await buildWorkerBundle(common, resolve("dist"));
 await chmod("dist/aegis.js", 0o755);
 await chmod("dist/aegis-mcp.js", 0o755);

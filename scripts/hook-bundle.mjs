@@ -3,43 +3,23 @@
 // call: most of its start-up went to parsing our code and compiling the functions one decision
 // runs. The cache is made here by loading the bundle exactly as the CLI does and deciding a few
 // typical tool calls in a temporary project, so it holds those functions compiled.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { writeCodeCache, writeWrappedBundle } from "./cached-bundle.mjs";
 import { importTs, ROOT } from "./import-ts.mjs";
 
-/** Writes the bundle as one CommonJS function expression: `(function (module, require, __filename) {…})`. */
+/** Writes dist/aegis-hook.cjs and its cache. */
 export async function buildHookBundle(common, outdir) {
-  const out = await build({
-    ...common,
-    entryPoints: [join(ROOT, "src", "cli", "hook-entry.ts")],
-    format: "cjs",
-    splitting: false,
-    banner: { js: 'const __aegisImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-    define: { ...common.define, "import.meta.url": "__aegisImportMetaUrl" },
-    outdir: undefined,
-    outfile: join(outdir, "aegis-hook.cjs"),
-    sourcemap: "external",
-    write: false,
-  });
   const loader = await importTs("src/cli/hook-bundle-loader.ts");
   const file = join(outdir, loader.HOOK_BUNDLE);
-  for (const f of out.outputFiles) {
-    if (f.path.endsWith(".map")) {
-      const map = JSON.parse(f.text);
-      map.mappings = `;${map.mappings}`; // the wrapper's first line
-      writeFileSync(`${file}.map`, JSON.stringify(map));
-    } else {
-      const code = `(function (module, require, __filename) {\n${f.text}\n})\n//# sourceMappingURL=${loader.HOOK_BUNDLE}.map\n`;
-      writeFileSync(file, code);
-    }
-  }
-  await writeCodeCache(loader, file, join(outdir, loader.HOOK_CACHE));
+  await writeWrappedBundle(common, join(ROOT, "src", "cli", "hook-entry.ts"), file);
+  await warmAndCache(loader, file, join(outdir, loader.HOOK_CACHE));
 }
 
-async function writeCodeCache(loader, file, cacheFile) {
-  const { exports, script } = loader.loadHookBundle(file, join(tmpdir(), "aegis-no-such-cache"));
+async function warmAndCache(loader, file, cacheFile) {
+  const loaded = loader.loadHookBundle(file, join(tmpdir(), "aegis-no-such-cache"));
+  const { exports } = loaded;
   const dir = mkdtempSync(join(tmpdir(), "aegis-hook-warmup-"));
   try {
     mkdirSync(join(dir, "src"));
@@ -63,6 +43,5 @@ async function writeCodeCache(loader, file, cacheFile) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const data = script.createCachedData();
-  writeFileSync(cacheFile, Buffer.concat([loader.sourceHash(readFileSync(file, "utf8")), data]));
+  writeCodeCache(loader, loaded, file, cacheFile);
 }

@@ -2,10 +2,9 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { setFlagsFromString } from "node:v8";
 import { EXIT_CODES, isAegisError } from "../errors.js";
 import type { ConfirmRequest, RunResult } from "../host/builtin-types.js";
-import { loadPolicy, PolicyLoadError } from "../host/load-policy.js";
+import type * as LoadPolicyModule from "../host/load-policy.js";
 import { Sandbox, SandboxPolicyError } from "../host/sandbox.js";
 import { type CliIo, EXIT_USAGE, usageError } from "./io.js";
 
@@ -59,8 +58,8 @@ function askOnTerminal(req: ConfirmRequest): boolean {
  * Exit 5 for a policy that does not load (on this thread, or in the worker) and for any
  * other configuration or I/O error on the way to the run; anything else is a bug, rethrown.
  */
-function startFailure(e: unknown, io: CliIo): number {
-  if (e instanceof PolicyLoadError || e instanceof SandboxPolicyError) {
+function startFailure(e: unknown, io: CliIo, policyModule?: typeof LoadPolicyModule): number {
+  if ((policyModule && e instanceof policyModule.PolicyLoadError) || e instanceof SandboxPolicyError) {
     io.stderr(`aegis: the policy does not load:\n${e.message}\n`);
     return EXIT_USAGE;
   }
@@ -114,10 +113,6 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     if (!process.stdin.isTTY && !process.stderr.isTTY) return false;
     return askOnTerminal(req);
   };
-  // A one-shot process: V8's optimising tier for wasm would compile QuickJS's hot functions
-  // in the background, and the process waits for that work at exit (100–400 ms measured,
-  // longer than the run). The baseline tier alone is set before the worker compiles the module.
-  setFlagsFromString("--liftoff-only");
   // The worker starts first and loads the policy there, while this thread (otherwise idle
   // until the result) loads it too, for its errors, and reads the script.
   const auditLog = flags["audit-log"] ? resolve(cwd, flags["audit-log"]) : null;
@@ -128,6 +123,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
     source: "run",
     confirm,
     env: { ...process.env },
+    oneShot: true,
   });
   starting.catch(() => undefined);
   const abandon = (): Promise<void> =>
@@ -136,11 +132,14 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
       () => undefined,
     );
 
+  // Loaded after the worker has been asked for: the policy engine is most of this command's code.
+  let policyModule: typeof LoadPolicyModule | undefined;
   try {
-    await loadPolicy(policyFile, { cwd, ...(auditLog === null ? {} : { auditLog }) });
+    policyModule = await import("../host/load-policy.js");
+    await policyModule.loadPolicy(policyFile, { cwd, ...(auditLog === null ? {} : { auditLog }) });
   } catch (e) {
     await abandon();
-    return startFailure(e, io);
+    return startFailure(e, io, policyModule);
   }
 
   // The script is read before waiting for the worker, but a policy error is reported first.
@@ -156,7 +155,7 @@ export async function runCommand(args: string[], io: CliIo): Promise<number> {
   try {
     sandbox = await starting;
   } catch (e) {
-    return startFailure(e, io);
+    return startFailure(e, io, policyModule);
   }
   if (policyFile === null) io.stderr(BANNER);
   if (typeof script !== "string") {

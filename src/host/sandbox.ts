@@ -14,6 +14,7 @@ import { AegisError } from "../errors.js";
 import type { AuditSource, ConfirmRequest, RunKind, RunResult } from "./builtin-types.js";
 import type { FromWorker, ToWorker, WorkerInit } from "./engine/protocol.js";
 import { newRunId } from "./engine/run-id.js";
+import { WORKER_BOOT } from "./worker-files.js";
 
 export interface SandboxOptions {
   /** Policy file (relative to `cwd`); null = the built-in secure-defaults. */
@@ -29,6 +30,11 @@ export interface SandboxOptions {
   env?: Record<string, string | undefined>;
   /** A module exporting `BUILTINS` to use instead of the real table (tests, embedders). */
   builtinsModule?: string | URL;
+  /**
+   * The process runs one script and exits (`aegis run`): QuickJS is compiled with V8's
+   * baseline wasm tier only (see sandbox-worker.ts). Process-wide; for short-lived processes.
+   */
+  oneShot?: boolean;
 }
 
 export interface RunOptions {
@@ -61,6 +67,10 @@ const CLOSE_TIMEOUT_MS = 2_000;
 type WorkerOutcome = { type: "result"; result: RunResult } | { type: "gone"; kind: RunKind; message: string };
 
 function workerEntry(): { target: URL | string; evalSource: boolean } {
+  // The build: the worker's own bundle, loaded with its code cache (worker-boot.ts).
+  const boot = new URL(`./${WORKER_BOOT}`, import.meta.url);
+  if (existsSync(fileURLToPath(boot))) return { target: boot, evalSource: false };
+  // Bundled as an ES module next to this file (test/host/engine/bench-sandbox.ts).
   const bundled = new URL("./sandbox-worker.js", import.meta.url);
   if (existsSync(fileURLToPath(bundled))) return { target: bundled, evalSource: false };
   // From source (tests under tsx): Node 20 workers ignore `--import` in execArgv, so a tiny
@@ -276,6 +286,7 @@ export class Sandbox {
       source: o.source,
       env: { ...(o.env ?? process.env) },
       ...(o.builtinsModule === undefined ? {} : { builtinsModule: String(o.builtinsModule) }),
+      ...(o.oneShot ? { baselineWasmOnly: true } : {}),
     };
     return new SandboxWorker(init, o.confirm);
   }

@@ -22,6 +22,8 @@ export interface WorkerInit {
   env: Record<string, string | undefined>;
   /** URL of a module whose `BUILTINS` export replaces the real table (tests, embedders). */
   builtinsModule?: string;
+  /** Compile QuickJS with the baseline wasm tier only (a one-shot process). */
+  baselineWasmOnly?: boolean;
 }
 
 export type ToWorker =

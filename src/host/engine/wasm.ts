@@ -34,6 +34,7 @@ interface WasmInstance {
 }
 interface WasmApi {
   Module: new (bytes: Uint8Array) => WasmModule;
+  compile(bytes: Uint8Array): Promise<WasmModule>;
   Instance: new (module: WasmModule, imports: unknown) => WasmInstance;
   Memory: { new (descriptor: { initial: number; maximum: number }): WasmMemory; prototype: WasmMemory };
 }
@@ -81,18 +82,30 @@ function unwrapDefault(loader: ModuleLoader): Factory {
   return value as Factory;
 }
 
-/** Compiles the module and loads the variant's JavaScript, so a first run does not wait for either. */
+/**
+ * Compiles the module and loads the variant's JavaScript, so a first run does not wait for
+ * either. The compilation runs on V8's background threads: a worker starts it first and loads
+ * its policy meanwhile.
+ */
 export async function loadQuickJs(): Promise<void> {
-  quickjsWasmModule();
+  if (!compiled) {
+    const { bytes, pages } = wasmBytes();
+    const module = await WebAssemblyApi.compile(bytes);
+    compiled ??= { module, initialPages: pages };
+  }
   await variantParts();
+}
+
+function wasmBytes(): { bytes: Uint8Array; pages: number } {
+  const require = createRequire(import.meta.url);
+  const file = require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
+  return lowerMemoryMinimum(readFileSync(file));
 }
 
 /** Compiles the QuickJS module on first use (~15 ms); later calls return the same module. */
 export function quickjsWasmModule(): { module: WasmModule; initialPages: number } {
   if (!compiled) {
-    const require = createRequire(import.meta.url);
-    const file = require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
-    const { bytes, pages } = lowerMemoryMinimum(readFileSync(file));
+    const { bytes, pages } = wasmBytes();
     compiled = { module: new WebAssemblyApi.Module(bytes), initialPages: pages };
   }
   return compiled;
