@@ -178,10 +178,14 @@ export async function runScriptReport(request: RunRequest, services: EngineServi
  */
 let spare: { memoryMb: number; instance: Promise<GuestInstance> } | undefined;
 let housekeeping: Promise<void> = Promise.resolve();
+/** The last run's housekeeping while it has not run yet. */
+let pendingHousekeeping: (() => void) | undefined;
 
 function afterRun(instance: GuestInstance, reuseMemory: boolean, memoryMb: number): void {
   housekeeping = new Promise((resolve) => {
-    setImmediate(() => {
+    const work = (): void => {
+      clearImmediate(timer);
+      pendingHousekeeping = undefined;
       try {
         instance.retire(reuseMemory);
       } catch {
@@ -193,11 +197,17 @@ function afterRun(instance: GuestInstance, reuseMemory: boolean, memoryMb: numbe
         spare = { memoryMb, instance: made };
       }
       resolve();
-    });
+    };
+    const timer = setImmediate(work);
+    pendingHousekeeping = work;
   });
 }
 
 async function takeInstance(memoryMb: number): Promise<GuestInstance> {
+  // A run that arrives before the last one's housekeeping ran does that first: its spare then
+  // starts in the memory the last run returned, where a new memory would leave one more in the
+  // pool than it keeps (dropped, and collected by a full GC every few runs).
+  pendingHousekeeping?.();
   const taken = spare;
   spare = undefined;
   if (taken?.memoryMb === memoryMb) {

@@ -63,6 +63,23 @@ describe("wasm memory reuse", () => {
     assert.deepEqual(second.result.value, ["undefined", false]);
   });
 
+  test("back-to-back runs, each started before the last one's retirement ran, reuse memories and drop none", async () => {
+    await engineSettled();
+    const before = retirementCounts();
+    // Each run is asked for as soon as the last one's result is out, before its housekeeping
+    // (retire, make the next spare) had its turn: a new memory per such run would overfill the
+    // pool, and each memory dropped is one more for a full GC.
+    for (let i = 0; i < 12; i++) {
+      const r = await runScriptReport({ script: `export default ${i};` }, testServices());
+      assert.equal(r.result.value, i);
+    }
+    await engineSettled();
+    const after = retirementCounts();
+    assert.equal(after.dropped, before.dropped, "a clean run's memory was dropped");
+    assert.equal(after.pooled, before.pooled + 12);
+    for (const buffer of pooledMemories()) assert.ok(allZero(buffer), "a pooled memory is zeroed whole");
+  });
+
   test("a run that grew its memory does not hand it on", async () => {
     await engineSettled();
     const before = retirementCounts();
