@@ -3,9 +3,13 @@
 // run starts with, a memory that grew or whose run was stopped is never reused, and an
 // ended run's instance can no longer touch a memory that has been handed on.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
 import { engineSettled, runScriptReport } from "../../../src/host/engine/run-script.js";
 import {
+  gcFunction,
   newGuestInstance,
   pooledMemories,
   quickjsWasmModule,
@@ -144,5 +148,24 @@ describe("wasm memory reuse", () => {
     assert.equal(contains(mine, "written-after-retire"), false);
     assert.equal(contains(mine, "held-before-retire"), false);
     next.retire(false);
+  });
+
+  test("asking V8 for a full collection leaves its flags as they were (the code cache tag is unchanged)", () => {
+    // A flag changed since start changes V8's cached-data tag, and Node's own modules' code cache
+    // no longer matches: each later worker would start 30–70 ms slower. In a process of its own,
+    // where no flag has been touched yet.
+    const wasm = pathToFileURL(join(import.meta.dirname, "../../../src/host/engine/wasm.ts")).href;
+    const code = `
+      import { cachedDataVersionTag } from "node:v8";
+      import { gcFunction } from ${JSON.stringify(wasm)};
+      const before = cachedDataVersionTag();
+      const gc = gcFunction();
+      gc();
+      console.log(JSON.stringify({ gc: typeof gc, sameTag: cachedDataVersionTag() === before }));`;
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], {
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { gc: "function", sameTag: true });
   });
 });
