@@ -9,7 +9,6 @@ import { describe, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { engineSettled, runScriptReport } from "../../../src/host/engine/run-script.js";
 import {
-  gcFunction,
   newGuestInstance,
   pooledMemories,
   quickjsWasmModule,
