@@ -73,20 +73,31 @@ function coldStart(): void {
   for (const ca of [false, true]) {
     const env = envWith(ca);
     const label = ca ? "with NODE_EXTRA_CA_CERTS" : "without NODE_EXTRA_CA_CERTS";
-    const node0 = median(repeat(n, () => timeCommand(process.execPath, ["-e", "0"], env)));
-    // The floor the sandbox's design sets: a process that starts one worker_threads worker
-    // (every run executes in one) and exits on its first message, running no aegis code.
-    const emptyWorker = median(repeat(n, () => timeCommand(process.execPath, ["-e", EMPTY_WORKER], env)));
-    const aegis = median(
-      repeat(n, () => timeCommand(process.execPath, [join(DIST, "aegis.js"), "run", hello], env)),
-    );
-    const denoRun = existsSync(deno)
-      ? median(
-          repeat(n, () =>
-            timeCommand(deno, ["run", "--allow-read", hello], { ...env, DENO_NO_UPDATE_CHECK: "1" }),
-          ),
-        )
-      : Number.NaN;
+    // The four commands take turns, round by round, so a change in the machine's load in the
+    // middle of the step reaches all of them alike.
+    const commands: Record<string, () => number> = {
+      node0: () => timeCommand(process.execPath, ["-e", "0"], env),
+      // The floor the sandbox's design sets: a process that starts one worker_threads worker
+      // (every run executes in one) and exits on its first message, running no aegis code.
+      emptyWorker: () => timeCommand(process.execPath, ["-e", EMPTY_WORKER], env),
+      aegis: () => timeCommand(process.execPath, [join(DIST, "aegis.js"), "run", hello], env),
+      ...(existsSync(deno)
+        ? {
+            deno: () =>
+              timeCommand(deno, ["run", "--allow-read", hello], { ...env, DENO_NO_UPDATE_CHECK: "1" }),
+          }
+        : {}),
+    };
+    const times: Record<string, number[]> = {};
+    for (const [name, run] of Object.entries(commands)) {
+      run(); // warm the file cache
+      times[name] = [];
+    }
+    for (let i = 0; i < n; i++) for (const [name, run] of Object.entries(commands)) times[name]!.push(run());
+    const node0 = median(times.node0!);
+    const emptyWorker = median(times.emptyWorker!);
+    const aegis = median(times.aegis!);
+    const denoRun = times.deno ? median(times.deno) : Number.NaN;
     results[`cold_${ca ? "ca" : "noca"}`] = { node0, emptyWorker, aegis, deno: denoRun };
     rows.push({
       name: `cold \`aegis run examples/hello.js\` (${label})`,
