@@ -65,6 +65,17 @@ export function jailInitFromInfo(info: string, bwrapPid: number | undefined): Pr
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The pause before look number `i` again. A killed jail is usually gone within a fraction of a
+ * millisecond, and every jailed call waits for it: a fixed 5 ms pause added about 2 ms to the
+ * median call (it was hit in a third to a half of them). So the first looks only yield to the
+ * event loop, the next few wait 1 ms, and only then 5 ms.
+ */
+function pause(i: number): Promise<unknown> {
+  if (i < 4) return new Promise((r) => setImmediate(r));
+  return sleep(i < 10 ? 1 : 5);
+}
+
 /** Kills the jail's session and waits (at most `withinMs`) until its PID 1 has exited. */
 export async function endJail(init: ProcessId, withinMs: number): Promise<boolean> {
   if (running(init)) {
@@ -79,9 +90,9 @@ export async function endJail(init: ProcessId, withinMs: number): Promise<boolea
     }
   }
   const end = Date.now() + withinMs;
-  while (running(init)) {
+  for (let i = 0; running(init); i++) {
     if (Date.now() > end) return false;
-    await sleep(5);
+    await pause(i);
   }
   return true;
 }
@@ -89,7 +100,7 @@ export async function endJail(init: ProcessId, withinMs: number): Promise<boolea
 /** Waits (at most `withinMs`) until no running process is left in process group `pgid`. */
 export async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
   const end = Date.now() + withinMs;
-  for (;;) {
+  for (let i = 0; ; i++) {
     try {
       process.kill(-pgid, 0);
     } catch {
@@ -98,7 +109,7 @@ export async function groupGone(pgid: number, withinMs: number): Promise<boolean
     // Members are left (zombies count for kill): look for one that still runs.
     if (!runningInGroup(pgid)) return true;
     if (Date.now() > end) return false;
-    await sleep(5);
+    await pause(i);
   }
 }
 
