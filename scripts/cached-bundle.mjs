@@ -5,9 +5,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { build } from "esbuild";
 
-/** Bundles `entry` (CommonJS, no splitting) to `file`, wrapped, with an external source map. */
-export async function writeWrappedBundle(common, entry, file) {
-  const out = await build({
+/**
+ * esbuild options for one CommonJS file from `entry`, no splitting, with `import.meta.url`
+ * standing for the file's own URL (our ES modules use it to find files next to them).
+ */
+export function cjsBuild(common, entry, outfile) {
+  return {
     ...common,
     entryPoints: [entry],
     format: "cjs",
@@ -15,10 +18,13 @@ export async function writeWrappedBundle(common, entry, file) {
     banner: { js: 'const __aegisImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
     define: { ...common.define, "import.meta.url": "__aegisImportMetaUrl" },
     outdir: undefined,
-    outfile: file,
-    sourcemap: "external",
-    write: false,
-  });
+    outfile,
+  };
+}
+
+/** Bundles `entry` to `file` (cjsBuild), wrapped, with an external source map. */
+export async function writeWrappedBundle(common, entry, file) {
+  const out = await build({ ...cjsBuild(common, entry, file), sourcemap: "external", write: false });
   for (const f of out.outputFiles) {
     if (f.path.endsWith(".map")) {
       const map = JSON.parse(f.text);

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { writeCodeCache, writeWrappedBundle } from "./cached-bundle.mjs";
+import { cjsBuild, writeCodeCache, writeWrappedBundle } from "./cached-bundle.mjs";
 import { importTs, ROOT } from "./import-ts.mjs";
 
 const require = createRequire(import.meta.url);
@@ -30,10 +30,6 @@ export async function buildWorkerBundle(common, outdir) {
         path: "import-module",
         namespace: "worker-seam",
       }));
-      b.onResolve({ filter: /^\.\/sandbox-worker-undici\.cjs$/ }, (args) => ({
-        path: args.path,
-        external: true,
-      }));
       b.onLoad({ filter: /.*/, namespace: "worker-seam" }, (args) => ({
         contents:
           args.path === "undici"
@@ -44,29 +40,16 @@ export async function buildWorkerBundle(common, outdir) {
     },
   };
   await writeWrappedBundle(
-    { ...common, plugins: [seams] },
+    { ...common, external: [...common.external, `./${files.WORKER_UNDICI}`], plugins: [seams] },
     join(ROOT, "src", "host", "sandbox-worker.ts"),
     file,
   );
   await build({
-    ...common,
-    entryPoints: [require.resolve("undici")],
-    format: "cjs",
-    splitting: false,
-    banner: {},
-    outdir: undefined,
-    outfile: join(outdir, files.WORKER_UNDICI),
+    ...cjsBuild(common, require.resolve("undici"), join(outdir, files.WORKER_UNDICI)),
     sourcemap: false,
   });
   await build({
-    ...common,
-    entryPoints: [join(ROOT, "src", "host", "worker-boot.ts")],
-    format: "cjs",
-    splitting: false,
-    banner: { js: 'const __aegisImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-    define: { ...common.define, "import.meta.url": "__aegisImportMetaUrl" },
-    outdir: undefined,
-    outfile: join(outdir, files.WORKER_BOOT),
+    ...cjsBuild(common, join(ROOT, "src", "host", "worker-boot.ts"), join(outdir, files.WORKER_BOOT)),
     sourcemap: false,
   });
   const dir = mkdtempSync(join(tmpdir(), "aegis-worker-warmup-"));

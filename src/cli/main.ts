@@ -31,10 +31,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   policy: async () => (await import("./policy-command.js")).policyCommand,
   audit: async () => (await import("./audit-command.js")).auditCommand,
   doctor: async () => (await import("./doctor-command.js")).doctorCommand,
-  hook: async () => (await import("./hook-entry.js")).hookCommand,
 };
 
-export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
+/** Every subcommand but `hook` (see hookMain). */
+async function main(argv: string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(HELP);
@@ -56,8 +56,7 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.stderr(
       `aegis: ${isAegisError(e) ? formatLocated(e) : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
     );
-    // A hook that cannot decide denies (cli.md): any other non-zero exit lets the call through.
-    return name === "hook" ? 2 : 5;
+    return 5;
   }
 }
 

@@ -45,13 +45,14 @@ export interface Prefilter {
   runs: string[];
 }
 
-export function prefilterOf(glob: string): Prefilter {
+/** The prefilter of `glob`; for a `nocase` match its text is in (ASCII) lower case, as mayMatch expects. */
+export function prefilterOf(glob: string, nocase = false): Prefilter {
   if (!glob.startsWith("/") || DOT_SEGMENT.test(glob)) return { prefix: "", runs: [] };
   const plain = PLAIN_RUN.exec(glob)?.[0] ?? "";
   const prefix = plain.slice(0, Math.max(0, plain.lastIndexOf("/")));
   const rest = glob.slice(prefix.length);
   const runs = SIMPLE.test(glob) ? rest.split(/[*?/]+/).filter((r) => r !== "") : [];
-  return { prefix, runs };
+  return nocase ? { prefix: asciiLower(prefix), runs: runs.map(asciiLower) } : { prefix, runs };
 }
 
 function hasNonAscii(s: string): boolean {
@@ -64,19 +65,21 @@ function asciiLower(s: string): string {
   return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
-/** False only when `path` cannot match a glob with this prefilter. */
+/**
+ * False only when `path` cannot match a glob with this prefilter (made by `prefilterOf(glob,
+ * nocase)`, so a `nocase` one is already in lower case: only the path is lowered here).
+ */
 export function mayMatch(path: string, f: Prefilter, nocase: boolean): boolean {
   if (f.prefix === "" && f.runs.length === 0) return true;
   if (!nocase) return path.startsWith(f.prefix) && f.runs.every((r) => path.includes(r));
   if (hasNonAscii(path)) return true;
   const p = asciiLower(path);
-  return p.startsWith(asciiLower(f.prefix)) && f.runs.every((r) => p.includes(asciiLower(r)));
+  return p.startsWith(f.prefix) && f.runs.every((r) => p.includes(r));
 }
 
 /** picomatch(glob, options), compiled on the first path that passes the prefilter. */
 export function lazyGlob(glob: string, options: GlobOptions): (path: string) => boolean {
-  const f = prefilterOf(glob);
-  if (options.nocase) f.runs = f.runs.map(asciiLower);
+  const f = prefilterOf(glob, options.nocase);
   let match: ((path: string) => boolean) | undefined;
   return (path) => {
     if (!mayMatch(path, f, options.nocase)) return false;

@@ -5,7 +5,7 @@
  * it returns, the caller owns.
  */
 import { randomFillSync } from "node:crypto";
-import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten-core";
+import type { QuickJSContext, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { CLAIM_KEY, PRELUDE_FILENAME, PRELUDE_SOURCE } from "../guest/prelude.js";
 import type { ErrorDescription } from "./outcome.js";
 import { parseDescription } from "./outcome.js";
@@ -68,6 +68,11 @@ export type GuestCall = { value: QuickJSHandle } | { error: QuickJSHandle };
 /** The QuickJS context's address in the guest's memory (library internals). */
 export function contextPointer(vm: QuickJSContext): number {
   return (vm as unknown as { ctx: { value: number } }).ctx.value;
+}
+
+/** The QuickJS runtime's address in the guest's memory (library internals). */
+export function runtimePointer(runtime: QuickJSRuntime): number {
+  return (runtime as unknown as { rt: { value: number } }).rt.value;
 }
 
 export class GuestBridge {

@@ -20,7 +20,7 @@ import type { RunSealedStore, SealedPart } from "../sealed-store.js";
 import { builtinBindings } from "./bindings.js";
 import { BuiltinCalls, errorText } from "./builtin-calls.js";
 import { decodeGuestArgs, MarshalError } from "./codec.js";
-import { GuestBridge, type PreludeConfig } from "./guest-bridge.js";
+import { GuestBridge, type PreludeConfig, runtimePointer } from "./guest-bridge.js";
 import { MAX_ARG_CHARS, MAX_DEPTH, MAX_NODES, OUTPUT_SLACK_BYTES, type RunLimits } from "./limits.js";
 import type { ErrorDescription, Fatal } from "./outcome.js";
 import { OutputBuffer } from "./output.js";
@@ -343,11 +343,6 @@ export class GuestRun {
  * buffer is detached, the read gives `undefined`, and the library would wrap (and leak) a
  * new context for it. A run has exactly one context, so `undefined` is mapped to it.
  */
-/** The QuickJS runtime's address in the guest's memory (library internals). */
-function runtimePointer(runtime: QuickJSRuntime): number {
-  return (runtime as unknown as { rt: { value: number } }).rt.value;
-}
-
 function mapDetachedContextPointer(runtime: QuickJSRuntime, vm: QuickJSContext): void {
   const contexts = (runtime as unknown as { contextMap?: unknown }).contextMap;
   if (contexts instanceof Map) contexts.set(undefined, vm);

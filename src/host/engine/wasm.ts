@@ -33,7 +33,6 @@ interface WasmInstance {
   readonly exports: Record<string, unknown>;
 }
 interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
   compile(bytes: Uint8Array): Promise<WasmModule>;
   Instance: new (module: WasmModule, imports: unknown) => WasmInstance;
   Memory: { new (descriptor: { initial: number; maximum: number }): WasmMemory; prototype: WasmMemory };
@@ -50,8 +49,13 @@ const WASM_PAGE = 64 * 1024;
 /** Below this the guest cannot even start a context with a useful heap. */
 export const MIN_MEMORY_MB = 24;
 
-/** The compiled module and the memory size each run starts at (see wasm-binary.ts). */
-let compiled: { module: WasmModule; initialPages: number } | undefined;
+interface CompiledQuickJs {
+  module: WasmModule;
+  /** The memory size each run starts at (see wasm-binary.ts). */
+  initialPages: number;
+}
+
+let compiling: Promise<CompiledQuickJs> | undefined;
 
 type ModuleLoader = Awaited<ReturnType<QuickJSSyncVariant["importModuleLoader"]>>;
 type EmscriptenModule = ConstructorParameters<Awaited<ReturnType<QuickJSSyncVariant["importFFI"]>>>[0];
@@ -88,27 +92,22 @@ function unwrapDefault(loader: ModuleLoader): Factory {
  * its policy meanwhile.
  */
 export async function loadQuickJs(): Promise<void> {
-  if (!compiled) {
-    const { bytes, pages } = wasmBytes();
-    const module = await WebAssemblyApi.compile(bytes);
-    compiled ??= { module, initialPages: pages };
-  }
+  await quickjsWasmModule();
   await variantParts();
 }
 
-function wasmBytes(): { bytes: Uint8Array; pages: number } {
-  const require = createRequire(import.meta.url);
-  const file = require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
-  return lowerMemoryMinimum(readFileSync(file));
-}
-
-/** Compiles the QuickJS module on first use (~15 ms); later calls return the same module. */
-export function quickjsWasmModule(): { module: WasmModule; initialPages: number } {
-  if (!compiled) {
-    const { bytes, pages } = wasmBytes();
-    compiled = { module: new WebAssemblyApi.Module(bytes), initialPages: pages };
+/** The QuickJS module, compiled once per process on first use; a failed compile is tried again. */
+export function quickjsWasmModule(): Promise<CompiledQuickJs> {
+  if (!compiling) {
+    const require = createRequire(import.meta.url);
+    const file = require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
+    const { bytes, pages } = lowerMemoryMinimum(readFileSync(file));
+    compiling = WebAssemblyApi.compile(bytes).then((module) => ({ module, initialPages: pages }));
+    compiling.catch(() => {
+      compiling = undefined;
+    });
   }
-  return compiled;
+  return compiling;
 }
 
 export interface GuestInstance {
@@ -223,7 +222,7 @@ export function retirementCounts(): { pooled: number; dropped: number } {
 }
 
 export async function newGuestInstance(memoryMb: number): Promise<GuestInstance> {
-  const { module, initialPages } = quickjsWasmModule();
+  const { module, initialPages } = await quickjsWasmModule();
   const maximum = Math.max(
     initialPages,
     Math.floor((Math.max(memoryMb, MIN_MEMORY_MB) * 1024 * 1024) / WASM_PAGE),

@@ -93,7 +93,7 @@ describe("wasm memory reuse", () => {
     assert.equal(grew.result.kind, "success", JSON.stringify(grew.result.error));
     const later = await laterMemories();
     assert.deepEqual(retirementCounts(), { pooled: before.pooled, dropped: before.dropped + 1 });
-    const firstSize = quickjsWasmModule().initialPages * PAGE;
+    const firstSize = (await quickjsWasmModule()).initialPages * PAGE;
     for (const buffer of later) assert.equal(buffer.byteLength, firstSize);
   });
 
