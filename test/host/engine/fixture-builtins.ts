@@ -3,10 +3,9 @@
  * State lives in the worker; `probe.*` builtins report it back through a run's result.
  */
 import { spawn } from "node:child_process";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
 import { AegisError } from "../../../src/errors.js";
 import type { BuiltinTable, HostValue } from "../../../src/host/builtin-types.js";
+import { gcFunction } from "../../../src/host/engine/wasm.js";
 import { trackChildProcess } from "../../../src/jail/child-tracker.js";
 
 /** Effects that actually started, in order (what a real builtin would have done). */
@@ -36,8 +35,8 @@ export const BUILTINS: BuiltinTable = {
   // A full garbage collection of the worker, after the run that asks for it has ended (so
   // that run's own instance is gone too), and the worker's heap use afterwards.
   "test.collectSoon": async () => {
-    setFlagsFromString("--expose-gc");
-    const gc = runInNewContext("gc") as () => void;
+    const gc = gcFunction();
+    if (!gc) throw new Error("V8's gc is not available");
     setTimeout(gc, 50);
     return null;
   },
