@@ -10,9 +10,11 @@
 import { execFile, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { Pool } from "undici";
 
@@ -123,7 +125,7 @@ function project(toml: string, files: Record<string, string> = {}): string {
   return dir;
 }
 
-async function sandboxFor(dir: string) {
+async function sandboxFor(dir: string, builtinsModule?: string) {
   const { Sandbox } = await loadLib();
   return Sandbox.create({
     policyFile: join(dir, "aegis.toml"),
@@ -132,6 +134,7 @@ async function sandboxFor(dir: string) {
     source: "run",
     confirm: async () => true,
     env: { PATH: process.env.PATH },
+    ...(builtinsModule ? { builtinsModule } : {}),
   });
 }
 
@@ -267,46 +270,75 @@ async function httpBench(): Promise<void> {
   }
 }
 
+/**
+ * The builtins module of the bridge-only floor: `bench.rawGet(path)` is one undici request
+ * to the loopback server, collected like aegis collects one, with nothing around it.
+ */
+const RAW_GET_BUILTIN = (
+  port: number,
+) => `import { Pool } from ${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve("undici")).href)};
+const pool = new Pool("http://127.0.0.1:${port}");
+export const BUILTINS = {
+  "bench.rawGet": async ([path]) => {
+    const r = await pool.request({ path, method: "GET" });
+    return { status: r.statusCode, headers: r.headers, body: await r.body.text() };
+  },
+};
+`;
+
 async function httpRows(port: number, placement: string, key: string): Promise<void> {
   const n = QUICK ? 200 : 1000;
   const dir = project(
     `[network]\nhttp_get_allow = ["127.0.0.1"]\nallow_ports = [${port}]\n[runtime]\nmax_seconds = 120\n`,
   );
   const sb = await sandboxFor(dir);
+  // The floor under any policy gate: the same script loop through a builtin that makes only
+  // the undici request (no policy, no gate, no audit record, no DNS, no sealing), so what
+  // remains is the QuickJS bridge and the worker around the request itself.
+  writeFileSync(join(dir, "raw-get.mjs"), RAW_GET_BUILTIN(port));
+  const floor = await sandboxFor(dir, pathToFileURL(join(dir, "raw-get.mjs")).href);
   for (const [mode, path] of [
     ["keep-alive", "/"],
     ["fresh connections", "/close"],
   ] as const) {
     const url = `http://127.0.0.1:${port}${path}`;
+    const loop = (call: string) =>
+      `const t0 = Date.now();\nfor (let i = 0; i < ${n}; i++) await ${call};\nexport default Date.now() - t0;`;
     const pool = new Pool(`http://127.0.0.1:${port}`);
     const direct: number[] = [];
     const aegis: number[] = [];
-    for (let k = 0; k < 3; k++) {
+    const bridge: number[] = [];
+    for (let k = 0; k < 5; k++) {
       const t = performance.now();
       for (let i = 0; i < n; i++) await (await pool.request({ path, method: "GET" })).body.text();
       direct.push(performance.now() - t);
-      const r = await sb.run(
-        `const t0 = Date.now();\nfor (let i = 0; i < ${n}; i++) await net.httpGet(${JSON.stringify(url)});\nexport default Date.now() - t0;`,
-      );
+      const r = await sb.run(loop(`net.httpGet(${JSON.stringify(url)})`));
       if (!r.ok) throw new Error(`http loop failed: ${r.error?.message}`);
       aegis.push(r.value as number);
+      const f = await floor.run(loop(`bench.rawGet(${JSON.stringify(path)})`));
+      if (!f.ok) throw new Error(`raw http loop failed: ${f.error?.message}`);
+      bridge.push(f.value as number);
     }
     await pool.close();
     const ratio = median(direct) / median(aegis);
+    const floorRatio = median(direct) / median(bridge);
     results[`http_${mode}${key}`] = {
       directMs: median(direct),
       aegisMs: median(aegis),
+      bridgeOnlyMs: median(bridge),
       n,
       throughputRatio: ratio,
+      bridgeOnlyRatio: floorRatio,
     };
     rows.push({
       name: `${n} loopback GETs, ${mode}, ${placement}`,
       value: ms(median(aegis)),
-      baseline: `undici direct: ${ms(median(direct))}`,
-      ratio: `${ratio.toFixed(2)}× direct throughput`,
+      baseline: `undici direct: ${ms(median(direct))}; bridge only: ${ms(median(bridge))}`,
+      ratio: `${ratio.toFixed(2)}× direct throughput (bridge only: ${floorRatio.toFixed(2)}×)`,
       note: "target ≥ 0.8×",
     });
   }
+  await floor.close();
   await sb.close();
   rmSync(dir, { recursive: true, force: true });
 }
