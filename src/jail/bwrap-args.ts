@@ -12,7 +12,8 @@
  *     effect of this module, done through `FsView.makeDir`;
  *   - everything `filesystem.deny` covers hidden: directories under an empty mode-000
  *     tmpfs, files under an unreadable empty file; aegis's own audit logs hidden and its
- *     policy files read-only, even inside a writable directory;
+ *     policy files read-only, even inside a writable directory, where every directory
+ *     between the writable one and such a path is a mount point, so none can be renamed;
  *   - no network, no shared namespaces, no capabilities, a new session (no TIOCSTI into
  *     the caller's terminal), killed with its parent;
  *   - exactly the environment it is given.
@@ -112,17 +113,45 @@ export async function buildBwrapArgs(input: JailInput): Promise<JailPlan> {
     }
   }
   for (const w of writable) options.push("--bind", w, w);
+  const reservedFiles: string[] = [];
+  for (const file of policy.reserved.policyFiles) {
+    if ((await fs.kind(file)) === "file") reservedFiles.push(file);
+  }
+  // Before the hiding mounts: a later bind of a directory would cover what is mounted inside it.
+  for (const d of pinnedAncestors(writable, [...hidden.map(([p]) => p), ...reservedFiles])) {
+    options.push("--bind", d, d);
+  }
   for (const [path, kind] of hidden) {
     if (kind === "dir") options.push("--perms", "0000", "--tmpfs", path);
     else options.push("--ro-bind", blank, path);
   }
-  for (const file of policy.reserved.policyFiles) {
-    if ((await fs.kind(file)) === "file") options.push("--ro-bind", file, file);
-  }
+  for (const file of reservedFiles) options.push("--ro-bind", file, file);
   options.push("--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--clearenv");
   for (const [name, value] of Object.entries(input.env)) options.push("--setenv", name, value);
   options.push("--chdir", input.cwd);
   return { options, command: [...input.command], writable, hidden: hidden.map(([p]) => p) };
+}
+
+/**
+ * The directories between a writable bind and a path the jail hides or keeps read-only,
+ * outermost first. Each is bound onto itself, so it is a mount point in the jail and cannot
+ * be renamed (EBUSY): a mount follows its directory when that is renamed, so without this a
+ * child could move `cfg/` (and the empty file bound over `cfg/token`) aside and find the
+ * real file under the new name, or put a policy file of its own where the old one was.
+ */
+export function pinnedAncestors(writable: readonly string[], guarded: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const path of guarded) {
+    for (const w of writable) {
+      if (w === path || !isWithin(path, w)) continue;
+      let dir = path.slice(0, path.lastIndexOf("/"));
+      while (dir.length > w.length && isWithin(dir, w)) {
+        out.add(dir);
+        dir = dir.slice(0, dir.lastIndexOf("/"));
+      }
+    }
+  }
+  return [...out].sort(byDepth);
 }
 
 /** Full bwrap argv (without the program name), for display and tests. */

@@ -171,6 +171,41 @@ describe("bwrap argv builder", () => {
     assert.ok(bind >= 0 && hide > bind);
   });
 
+  it("pins every directory between a writable bind and what it hides or keeps read-only, before hiding it (no rename moves them aside)", async () => {
+    const plan = await buildBwrapArgs({
+      policy: policy({
+        write: ["src/**"],
+        deny: ["src/a/b/key.pem"],
+        policyFiles: [`${ROOT}/src/conf/base.toml`],
+      }),
+      command: ["/bin/true"],
+      cwd: ROOT,
+      env: {},
+      fs: fakeFs({
+        ...TREE,
+        [`${ROOT}/src/a`]: "dir",
+        [`${ROOT}/src/a/b`]: "dir",
+        [`${ROOT}/src/a/b/key.pem`]: "file",
+        [`${ROOT}/src/conf`]: "dir",
+        [`${ROOT}/src/conf/base.toml`]: "file",
+      }),
+      blankFile: "/b",
+    });
+    const mounts = bwrapArgv(plan).slice(
+      bwrapArgv(plan).indexOf("--bind"),
+      bwrapArgv(plan).indexOf("--unshare-all"),
+    );
+    // biome-ignore format: one mount per line reads better
+    assert.deepEqual(mounts, [
+      "--bind", `${ROOT}/src`, `${ROOT}/src`,
+      "--bind", `${ROOT}/src/a`, `${ROOT}/src/a`,
+      "--bind", `${ROOT}/src/conf`, `${ROOT}/src/conf`,
+      "--bind", `${ROOT}/src/a/b`, `${ROOT}/src/a/b`,
+      "--ro-bind", "/b", `${ROOT}/src/a/b/key.pem`,
+      "--ro-bind", `${ROOT}/src/conf/base.toml`, `${ROOT}/src/conf/base.toml`,
+    ]);
+  });
+
   it("uses /dev/null over denied files when no blank file is given", async () => {
     const plan = await buildBwrapArgs({
       policy: policy({ deny: ["/etc/shadow"] }),

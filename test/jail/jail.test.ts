@@ -3,13 +3,14 @@
  * so a jail test cannot pass because the attack was broken to begin with.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AegisError } from "../../src/errors.js";
 import type { HostValue } from "../../src/host/builtin-types.js";
 import { createSubprocessBuiltins } from "../../src/host/builtins/subprocess.js";
+import { loadPolicy } from "../../src/host/load-policy.js";
 import { buildBwrapArgs } from "../../src/jail/bwrap-args.js";
 import { blankFile, hostFsView } from "../../src/jail/fs-view.js";
 import { diagnoseBwrapFailure, installFix, probeBwrap } from "../../src/jail/probe.js";
@@ -32,6 +33,7 @@ const READ_FILE = `process.stdin.on("data",d=>{try{process.stdout.write(require(
 const LIST_DIR = `process.stdin.on("data",d=>{try{console.log(require("fs").readdirSync(String(d).trim()).join())}catch(e){console.error(e.code);process.exit(2)}})`;
 const WRITE_FILES = `process.stdin.on("data",d=>{let bad=0;for(const p of JSON.parse(d)){try{require("fs").writeFileSync(p,"jailed bytes")}catch(e){console.error(e.code);bad++}}process.exit(bad?3:0)})`;
 const CONNECT = `process.stdin.on("data",d=>{const s=require("net").connect(Number(d),"127.0.0.1");s.on("connect",()=>{console.log("connected");process.exit(0)});s.on("error",e=>{console.error(e.code);process.exit(4)})})`;
+const RENAME = `process.stdin.on("data",d=>{console.log(JSON.parse(d).map(([a,b])=>{try{require("fs").renameSync(a,b);return"ok"}catch(e){return e.code}}).join())})`;
 const SETSID_SLEEP = `require("child_process").spawn("setsid",["sleep","4322"],{stdio:"ignore",detached:true}).unref();setTimeout(()=>{},300)`;
 const FORK_SLEEP = `require("child_process").spawn("sleep",["4321"],{stdio:"ignore"});setInterval(()=>{},1000)`;
 
@@ -267,6 +269,104 @@ sandbox        = "bwrap"
       assert.equal(r.code, 2);
     } finally {
       wide.cleanup();
+    }
+  });
+});
+
+describe("bubblewrap jail: directories above what it hides or keeps read-only", { skip }, () => {
+  it("stops a jailed child renaming the directory above a denied or local-only file to read it under another name", async () => {
+    const pd = await policyFromToml(`
+[filesystem]
+read_allow      = ["work/**"]
+write_allow     = ["work/**"]
+deny            = ["work/cfg/other.key"]
+local_only_read = ["work/cfg/token.txt"]
+[subprocess]
+allow_commands = ["node"]
+sandbox        = "bwrap"
+`);
+    try {
+      const cfg = join(pd.dir, "work", "cfg");
+      mkdirSync(cfg, { recursive: true });
+      writeFileSync(join(cfg, "other.key"), "DENIED-KEY");
+      writeFileSync(join(cfg, "token.txt"), "LOCAL-ONLY-TOKEN");
+      const moves = JSON.stringify([
+        [cfg, join(pd.dir, "work", "moved")],
+        [join(pd.dir, "work"), join(pd.dir, "work2")],
+      ]);
+      // Control: unjailed, the move works (and is undone), so the jail is what stops it.
+      const control = await run(withSandbox(pd.policy, "none"), ["node", "-e", RENAME], {
+        stdin: JSON.stringify([[cfg, join(pd.dir, "work", "moved")]]),
+      });
+      assert.equal(control.stdout.trim(), "ok");
+      renameSync(join(pd.dir, "work", "moved"), cfg);
+
+      const r = await run(pd.policy, ["node", "-e", RENAME], { stdin: moves });
+      const [inner, outer] = r.stdout.trim().split(",");
+      assert.equal(inner, "EBUSY");
+      // work/ itself is the writable bind, in the read-only root.
+      assert.match(outer!, /^(EBUSY|EROFS)$/);
+      assert.equal(readFileSync(join(cfg, "other.key"), "utf8"), "DENIED-KEY");
+      assert.equal(readFileSync(join(cfg, "token.txt"), "utf8"), "LOCAL-ONLY-TOKEN");
+      assert.equal(existsSync(join(pd.dir, "work", "moved")), false);
+      // The files themselves cannot be moved either, and the rest of work/ stays writable.
+      const files = await run(pd.policy, ["node", "-e", RENAME], {
+        stdin: JSON.stringify([
+          [join(cfg, "other.key"), join(pd.dir, "work", "k")],
+          [join(cfg, "token.txt"), join(pd.dir, "work", "t")],
+        ]),
+      });
+      // A file that is itself a mount point: EBUSY or, renamed onto another mount, EXDEV.
+      for (const code of files.stdout.trim().split(",")) assert.match(code, /^(EBUSY|EXDEV)$/);
+      assert.equal(readFileSync(join(cfg, "token.txt"), "utf8"), "LOCAL-ONLY-TOKEN");
+      const w = await run(pd.policy, ["node", "-e", WRITE_FILES], {
+        stdin: JSON.stringify([join(cfg, "new.txt"), join(pd.dir, "work", "new.txt")]),
+      });
+      assert.equal(w.code, 0, w.stderr);
+    } finally {
+      pd.cleanup();
+    }
+  });
+
+  it("stops a jailed child moving the directory of an inherited policy file or of the audit log aside to plant its own", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "aegis-jail-rename-"));
+    try {
+      mkdirSync(join(dir, "base"));
+      mkdirSync(join(dir, "logs"));
+      writeFileSync(join(dir, "base", "base.toml"), '[subprocess]\nallow_commands = ["node"]\n');
+      writeFileSync(join(dir, "logs", "audit.jsonl"), "{}\n");
+      writeFileSync(
+        join(dir, "aegis.toml"),
+        `inherits = "base/base.toml"\n[filesystem]\nread_allow = ["*.md"]\nwrite_allow = ["*.md"]\n[subprocess]\nsandbox = "bwrap"\n`,
+      );
+      // write_allow "*.md" binds the whole root read-write (the static prefix of the glob).
+      const policy = await loadPolicy(join(dir, "aegis.toml"), {
+        cwd: dir,
+        home: dir,
+        auditLog: join(dir, "logs", "audit.jsonl"),
+      });
+      const moves = [
+        [join(dir, "base"), join(dir, "base-old")],
+        [join(dir, "logs"), join(dir, "logs-old")],
+        [join(dir, "base", "base.toml"), join(dir, "notes.md")],
+      ];
+      const r = await run(policy, ["node", "-e", RENAME], { stdin: JSON.stringify(moves) });
+      const [base, logs, file] = r.stdout.trim().split(",");
+      assert.deepEqual([base, logs], ["EBUSY", "EBUSY"]);
+      assert.match(file!, /^(EBUSY|EXDEV)$/);
+      assert.equal(
+        readFileSync(join(dir, "base", "base.toml"), "utf8"),
+        '[subprocess]\nallow_commands = ["node"]\n',
+      );
+      assert.equal(readFileSync(join(dir, "logs", "audit.jsonl"), "utf8"), "{}\n");
+      assert.equal(existsSync(join(dir, "base-old")), false);
+      assert.equal(existsSync(join(dir, "logs-old")), false);
+      const w = await run(policy, ["node", "-e", WRITE_FILES], {
+        stdin: JSON.stringify([join(dir, "notes.md")]),
+      });
+      assert.equal(w.code, 0, w.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
