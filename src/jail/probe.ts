@@ -5,6 +5,7 @@
  */
 import { constants } from "node:fs";
 import { access, readFile } from "node:fs/promises";
+import { unixSocketFilter } from "./seccomp.js";
 import { runProcess } from "./spawn.js";
 
 export type ProbeResult = { ok: true; bwrapPath: string } | { ok: false; reason: string; fix: string };
@@ -110,6 +111,13 @@ export interface ProbeOptions {
 }
 
 async function runProbe(options: ProbeOptions): Promise<ProbeResult> {
+  if (!unixSocketFilter()) {
+    return {
+      ok: false,
+      reason: `the jail's seccomp filter (no Unix-domain sockets) has no program for the ${process.arch} architecture`,
+      fix: "run aegis on x64 or arm64 Linux to use the jail",
+    };
+  }
   const bwrapPath = await findExecutable("bwrap", options.dirs ?? SYSTEM_BIN_DIRS);
   if (!bwrapPath) {
     const managers: string[] = [];

@@ -6,15 +6,17 @@
  *
  * Jailed, the child is `bwrap` with the jail options passed on a pipe (`--args 3`), so
  * environment values given to the jail never appear on a command line (`/proc/PID/cmdline`
- * is readable by every local user). bwrap reports the jail's PID 1 on `--info-fd 4`: the
- * jail runs in a session of its own, so the call also waits for that PID 1 (and with it
- * the whole jail) to be gone before it returns (reap.ts).
+ * is readable by every local user), and the seccomp filter (seccomp.ts) on `--seccomp 5`.
+ * bwrap reports the jail's PID 1 on `--info-fd 4`: the jail runs in a session of its own,
+ * so the call also waits for that PID 1 (and with it the whole jail) to be gone before it
+ * returns (reap.ts).
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { AegisError } from "../errors.js";
 import { trackChildProcess } from "./child-tracker.js";
 import { endJail, groupGone, jailInitFromInfo, type ProcessId } from "./reap.js";
+import { unixSocketFilter } from "./seccomp.js";
 
 export interface ProcessRequest {
   /** Absolute path of the executable (resolved by the caller; never looked up here). */
@@ -50,17 +52,24 @@ const REAP_WAIT_MS = 5_000;
 
 function start(req: ProcessRequest): ChildProcess {
   if (req.jail) {
-    const child = spawn(req.jail.bwrapPath, ["--args", "3", "--info-fd", "4", "--", req.file, ...req.args], {
-      cwd: req.cwd,
-      env: {},
-      detached: true,
-      stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
-    });
-    const argsPipe = child.stdio[3] as NodeJS.WritableStream | null;
-    if (argsPipe) {
-      argsPipe.on("error", () => undefined);
-      argsPipe.end(Buffer.from(req.jail.options.map((o) => `${o}\0`).join(""), "utf8"));
+    const filter = unixSocketFilter();
+    if (!filter) {
+      throw new Error(
+        `the jail's seccomp filter has no program for the ${process.arch} architecture (x64 and arm64 only)`,
+      );
     }
+    const child = spawn(
+      req.jail.bwrapPath,
+      ["--args", "3", "--info-fd", "4", "--seccomp", "5", "--", req.file, ...req.args],
+      { cwd: req.cwd, env: {}, detached: true, stdio: ["pipe", "pipe", "pipe", "pipe", "pipe", "pipe"] },
+    );
+    const send = (fd: number, bytes: Buffer): void => {
+      const pipe = child.stdio[fd] as NodeJS.WritableStream | null;
+      pipe?.on("error", () => undefined);
+      pipe?.end(bytes);
+    };
+    send(3, Buffer.from(req.jail.options.map((o) => `${o}\0`).join(""), "utf8"));
+    send(5, filter);
     return child;
   }
   return spawn(req.file, [...req.args], {

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -33,6 +34,7 @@ const READ_FILE = `process.stdin.on("data",d=>{try{process.stdout.write(require(
 const LIST_DIR = `process.stdin.on("data",d=>{try{console.log(require("fs").readdirSync(String(d).trim()).join())}catch(e){console.error(e.code);process.exit(2)}})`;
 const WRITE_FILES = `process.stdin.on("data",d=>{let bad=0;for(const p of JSON.parse(d)){try{require("fs").writeFileSync(p,"jailed bytes")}catch(e){console.error(e.code);bad++}}process.exit(bad?3:0)})`;
 const CONNECT = `process.stdin.on("data",d=>{const s=require("net").connect(Number(d),"127.0.0.1");s.on("connect",()=>{console.log("connected");process.exit(0)});s.on("error",e=>{console.error(e.code);process.exit(4)})})`;
+const CONNECT_UNIX = `process.stdin.on("data",d=>{const s=require("net").connect(String(d).trim());s.on("data",b=>{console.log(String(b));process.exit(0)});s.on("error",e=>{console.error(e.code);process.exit(4)})})`;
 const RENAME = `process.stdin.on("data",d=>{console.log(JSON.parse(d).map(([a,b])=>{try{require("fs").renameSync(a,b);return"ok"}catch(e){return e.code}}).join())})`;
 const SETSID_SLEEP = `require("child_process").spawn("setsid",["sleep","4322"],{stdio:"ignore",detached:true}).unref();setTimeout(()=>{},300)`;
 const FORK_SLEEP = `require("child_process").spawn("sleep",["4321"],{stdio:"ignore"});setInterval(()=>{},1000)`;
@@ -166,6 +168,23 @@ max_seconds = 20
     assert.equal(r.code, 4);
     assert.match(r.stderr.trim(), /^(ECONNREFUSED|ENETUNREACH|EADDRNOTAVAIL)$/);
     assert.equal(server.connections, before);
+  });
+
+  it("stops a jailed child reaching a host service through its Unix socket (docker.sock, the user's D-Bus, an ssh-agent)", async () => {
+    // A socket file inside the project: visible (read-only) in the jail, like /run/docker.sock.
+    const path = join(pd.dir, "service.sock");
+    const service = createServer((c) => c.end("HOST-SERVICE-ANSWERED")).listen(path);
+    await new Promise((r) => service.once("listening", r));
+    try {
+      const control = await run(open, ["node", "-e", CONNECT_UNIX], { stdin: path });
+      assert.equal(control.stdout.trim(), "HOST-SERVICE-ANSWERED");
+      const r = await run(jailed, ["node", "-e", CONNECT_UNIX], { stdin: path });
+      assert.equal(r.code, 4);
+      assert.equal(r.stderr.trim(), "EACCES");
+      assert.equal(r.stdout, "");
+    } finally {
+      await new Promise((r) => service.close(r));
+    }
   });
 
   it("passes a jailed child exactly its environment", async () => {
