@@ -29,6 +29,12 @@ export interface GateCall {
   target: string;
   /** Extra audit detail for the decision record (must not hold secrets). */
   detail?: Record<string, unknown>;
+  /**
+   * The decision's reason as it leaves the host (audit, confirmation prompt, errors), for a
+   * call whose operation holds a secret the engine's wording would repeat: a sealed URL's
+   * host, which the URL parser lower-cases past the redactor. Defaults to the reason itself.
+   */
+  shownReason?: (decision: Decision) => string;
   argv?: string[];
 }
 
@@ -162,6 +168,7 @@ export async function gate<T>(
       : new AegisError("policy_violation", err.message);
   }
   const decision = decide(ctx.policy, op);
+  const reason = call.shownReason ? call.shownReason(decision) : decision.reason;
   ctx.calls.push({ cap, target: ctx.redactor.redact(call.target), decision: decision.decision });
   const resolved = ctx.redactor.redact(resolvedTarget(op, call.target));
   const base = {
@@ -177,9 +184,9 @@ export async function gate<T>(
     await ctx.audit.append({
       ...base,
       status: "denied",
-      detail: { reason: decision.reason, ...call.detail },
+      detail: { reason, ...call.detail },
     });
-    throw new AegisError("policy_violation", decision.reason);
+    throw new AegisError("policy_violation", reason);
   }
   // The decision is on disk before anything happens; if that write fails, append rejects
   // and the effect never starts.
@@ -197,7 +204,7 @@ export async function gate<T>(
     const req = {
       cap,
       target: resolved,
-      reason: ctx.redactor.redact(decision.reason),
+      reason: ctx.redactor.redact(reason),
       ...(call.argv ? { argv: call.argv.map((a) => ctx.redactor.redact(a)) } : {}),
     };
     const approved = await ctx.confirm(req).catch(() => false);
@@ -207,10 +214,7 @@ export async function gate<T>(
       detail: { phase: "confirmation" },
     });
     if (!approved) {
-      throw new AegisError(
-        "confirm_denied",
-        `${cap} ${call.target}: confirmation declined (${decision.reason})`,
-      );
+      throw new AegisError("confirm_denied", `${cap} ${call.target}: confirmation declined (${reason})`);
     }
   }
 

@@ -4,15 +4,22 @@
  *   parse → name-only decision (no DNS for a denied or sealed-to-elsewhere host) →
  *   sealed-flow rule → resolve once → gate(decision with every address) →
  *   reveal sealed bytes → dial the checked addresses → seal a local-only response.
+ *
+ * A sealed URL's host is secret unless the policy spells it out: `sealed\`http://${key}.vault.lan/\``
+ * under `*.vault.lan` puts the key in the host, which the URL parser lower-cases, so the
+ * redactor (which knows the key's own spelling) would not recognise it in a message: every
+ * message about such a request is built without the host.
  */
 import { AegisError } from "../../errors.js";
 import { decide } from "../../policy/decide.js";
-import type { Decision, HttpMethod, Operation } from "../../policy/types.js";
+import { normaliseHost } from "../../policy/patterns.js";
+import type { Decision, HttpMethod, Operation, ResolvedPolicy } from "../../policy/types.js";
 import { type HostValue, isSealedRef, type RunContext } from "../builtin-types.js";
 import { gate } from "../gate.js";
 import type { HttpResponse, PinnedHttpClient, PinnedTarget } from "./pinned-client.js";
 import { failBeforeDecision, refuse } from "./refuse.js";
 import { anySealed, badHeaderValue, type HttpArgs, type MaybeSealed } from "./request-args.js";
+import { bareHostname } from "./resolve.js";
 
 type NetOp = Extract<Operation, { kind: "net.http" }>;
 
@@ -82,10 +89,14 @@ export async function httpCall(
       `${name} refused: sealed value cannot flow to a host outside network.local_only_hosts (the URL is sealed, so its host is not shown)`,
     );
   }
+  // From here on no message names a secret host. It is not given to the redactor: a script
+  // could pad a short secret into a long host and then learn it by watching which of its own
+  // guesses comes back as the redaction marker.
+  const hideHost = sealedUrl !== undefined && url !== undefined && !isLiteralLocalOnlyHost(ctx.policy, url);
   if (byName.decision === "deny" || !url) {
     // Denied by name, scheme, port or userinfo: decided and audited without a DNS query,
     // so a denied name is never looked up.
-    return gated(ctx, nameOp, display, async () => {
+    return gated(ctx, nameOp, display, undefined, async () => {
       throw new AegisError(
         "policy_violation",
         `${name} ${display}: only http(s) URLs without userinfo can be requested`,
@@ -98,7 +109,7 @@ export async function httpCall(
       cap,
       display,
       "sealed-flow",
-      `${name} refused: sealed value cannot flow to ${url.hostname}; only hosts in network.local_only_hosts may receive sealed values`,
+      `${name} refused: sealed value cannot flow to ${hideHost ? display : url.hostname}; only hosts in network.local_only_hosts may receive sealed values`,
     );
   }
   if (ctx.policy.runtime.noOutputAfterLocalOnlyRead && ctx.localOnlyRead && !byName.sealed) {
@@ -113,7 +124,7 @@ export async function httpCall(
 
   let target: PinnedTarget;
   try {
-    target = await client.resolveTarget(url);
+    target = await client.resolveTarget(url, { hideHost });
   } catch (e) {
     const err = e instanceof AegisError ? e : new AegisError("io_error", String(e));
     return failBeforeDecision(
@@ -125,11 +136,12 @@ export async function httpCall(
   }
 
   const op: NetOp = { ...nameOp, resolvedIps: [...target.addresses] };
-  return gated(ctx, op, display, async (decision) => {
+  const shownReason = hideHost ? hiddenHostReason(name, display) : undefined;
+  return gated(ctx, op, display, shownReason, async (decision) => {
     if (carriesSealed && !decision.sealed) {
       throw new AegisError(
         "policy_violation",
-        `${name} refused: sealed value cannot flow to ${url.hostname}`,
+        `${name} refused: sealed value cannot flow to ${hideHost ? display : url.hostname}`,
       );
     }
     const headers: Record<string, string> = {};
@@ -145,25 +157,57 @@ export async function httpCall(
     const network = ctx.policy.network;
     const response = await client.dial(
       target,
-      { method, headers, body, display: `${name} ${display}` },
+      { method, headers, body, display: `${name} ${display}`, hideHost },
       {
         timeoutMs: network.timeoutSeconds * 1000,
         maxResponseBytes: network.maxResponseBytes,
         signal: ctx.signal,
       },
     );
-    return decision.sealed ? sealResponse(ctx, url.hostname, response) : toHostValue(response);
+    // A response label is shown to the script and the caller (`[sealed LABEL]`).
+    const label = sealedUrl && hideHost ? `${sealedUrl.label} response` : url.hostname;
+    return decision.sealed ? sealResponse(ctx, label, response) : toHostValue(response);
   });
+}
+
+/**
+ * True when the URL's host is spelled out, wildcard-free, in network.local_only_hosts: the
+ * policy chose it, not the script, so it is no secret. A host matched by a `*.` entry, or
+ * spelled another way (`vault.test.`), may carry sealed bytes.
+ */
+function isLiteralLocalOnlyHost(policy: ResolvedPolicy, url: URL): boolean {
+  const host = bareHostname(url.hostname);
+  return policy.network.localOnlyHosts.some((r) => !r.value.includes("*") && normaliseHost(r.value) === host);
+}
+
+/**
+ * The policy engine's reasons name the host (`… denied: x.vault.lan resolves to …`); for a
+ * secret host the rule is shown instead, which is what the reader needs to act on.
+ */
+function hiddenHostReason(name: string, display: string): (decision: Decision) => string {
+  const unnamed = "the URL is sealed, so its host and addresses are not shown";
+  return (d) => {
+    if (d.decision === "deny") return `${name} ${display} denied by ${d.rule} (${unnamed})`;
+    if (d.decision === "confirm") return `${name} ${display} needs confirmation (${d.rule}; ${unnamed})`;
+    return `${name} ${display} allowed by ${d.rule} (${unnamed})`;
+  };
 }
 
 async function gated(
   ctx: RunContext,
   op: NetOp,
   display: string,
+  shownReason: ((decision: Decision) => string) | undefined,
   effect: (decision: Decision) => Promise<HostValue>,
 ): Promise<HostValue> {
   const detail = op.resolvedIps ? { resolvedIps: op.resolvedIps } : undefined;
-  const { value } = await gate(ctx, { op, target: display, ...(detail ? { detail } : {}) }, effect, (v) => ({
+  const call = {
+    op,
+    target: display,
+    ...(detail ? { detail } : {}),
+    ...(shownReason ? { shownReason } : {}),
+  };
+  const { value } = await gate(ctx, call, effect, (v) => ({
     status: (v as { status?: unknown }).status,
   }));
   return value;

@@ -12,7 +12,15 @@ import type { buildConnector, Pool } from "undici";
 import { AegisError } from "../../errors.js";
 import type { Decision } from "../../policy/types.js";
 import { collectResponse } from "./read-body.js";
-import { bareHostname, type Resolver, resolveAddresses, systemResolver } from "./resolve.js";
+import {
+  bareHostname,
+  errorCode,
+  HIDDEN_HOST,
+  type ResolveOptions,
+  type Resolver,
+  resolveAddresses,
+  systemResolver,
+} from "./resolve.js";
 
 /** A URL with the addresses that were checked for it. Only `resolveTarget` makes one. */
 export interface PinnedTarget {
@@ -26,6 +34,11 @@ export interface HttpRequest {
   body?: string | undefined;
   /** Shown in error messages instead of the URL (which may be sealed). */
   display: string;
+  /**
+   * The host is secret (a sealed URL's): a transport failure is reported by its error code
+   * only, since undici's and TLS's text names the host (a certificate altname mismatch).
+   */
+  hideHost?: boolean;
 }
 
 export interface HttpLimits {
@@ -64,8 +77,8 @@ export class PinnedHttpClient {
     this.#maxPools = options.maxPools ?? 64;
   }
 
-  async resolveTarget(url: URL): Promise<PinnedTarget> {
-    const addresses = await resolveAddresses(url.hostname, this.#resolver);
+  async resolveTarget(url: URL, options: ResolveOptions = {}): Promise<PinnedTarget> {
+    const addresses = await resolveAddresses(url.hostname, this.#resolver, options);
     return Object.freeze({ url: new URL(url.href), addresses: Object.freeze(addresses) });
   }
 
@@ -130,6 +143,10 @@ export class PinnedHttpClient {
           `${request.display}: no complete response within network.timeout_seconds = ${s} (connect, headers and body together)`,
           { cause: e },
         );
+      }
+      if (request.hideHost) {
+        const failed = `the request to ${HIDDEN_HOST} failed (${errorCode(e) ?? "no error code"})`;
+        throw new AegisError("io_error", `${request.display}: ${failed}`, { cause: e });
       }
       const code = (e as NodeJS.ErrnoException).code;
       const why = e instanceof Error ? e.message : String(e);

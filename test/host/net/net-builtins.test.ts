@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { AegisError } from "../../../src/errors.js";
-import { type HostValue, isSealedRef } from "../../../src/host/builtin-types.js";
+import { type ConfirmRequest, type HostValue, isSealedRef } from "../../../src/host/builtin-types.js";
 import { createNetBuiltins } from "../../../src/host/builtins/net.js";
 import { PinnedHttpClient } from "../../../src/host/net/pinned-client.js";
-import { type Loopback, startHttp, tableResolver } from "./loopback.js";
-import { makeRun, type PolicyDir, policyFromToml } from "./run-context.js";
+import { MIN_REDACTED_LENGTH, SecretRedactor } from "../../../src/host/redact.js";
+import { type Loopback, makeCert, startHttp, startHttps, tableResolver } from "./loopback.js";
+import { makeRun, type PolicyDir, policyFromToml, type TestRun } from "./run-context.js";
 
 const SECRET = "sk-Live-SECRET-4242";
 
@@ -344,5 +345,184 @@ no_output_after_local_only_read = true
     const e2 = await rejection(call("net.httpGet", [`http://api.test:${api.port}/`, { timeout: 5 }], run));
     assert.match(e2.message, /unknown option "timeout"/);
     await client.close();
+  });
+});
+
+describe("a sealed URL whose host carries the secret under a wildcard local-only entry", () => {
+  // Mixed case, so the URL parser's lower-cased host is not the spelling the redactor knows.
+  const LONG = "sk-Proj-AbCdEfGhIjKlMnOp1234";
+  // Shorter than MIN_REDACTED_LENGTH, host and all: only not building the message keeps it out.
+  const SHORT = "aB3";
+  let api: Loopback; // 127.0.0.1, plain HTTP
+  let tls: Loopback; // 127.0.0.1, a certificate for vault.test only
+  let internal: Loopback; // 127.0.0.2: denied by deny_ips
+  let pd: PolicyDir;
+  let approval: PolicyDir;
+  let client: PinnedHttpClient;
+  let net: ReturnType<typeof createNetBuiltins>;
+  const cert = makeCert("vault.test");
+
+  before(async () => {
+    api = await startHttp("127.0.0.1");
+    internal = await startHttp("127.0.0.2");
+    if (cert) tls = await startHttps(cert);
+    const network = `
+[network]
+local_only_hosts = ["vault.test", "*.invalid", "*.lan"]
+deny_ips         = ["127.0.0.2"]
+allow_ports      = [${api.port}, ${internal.port}, ${tls?.port ?? api.port}]
+`;
+    pd = await policyFromToml(network);
+    approval = await policyFromToml(`requires_approval = ["net.http_get"]\n${network}`);
+  });
+  after(async () => {
+    await api.close();
+    await internal.close();
+    await tls?.close();
+    pd.cleanup();
+    approval.cleanup();
+  });
+
+  /** A run that has read `secret` as a local-only API_KEY, with `table` as the DNS. */
+  const start = (secret: string, table: Record<string, string[]> = {}, policy = pd.policy) => {
+    client = new PinnedHttpClient({
+      resolver: tableResolver(table).resolver,
+      ...(cert ? { tls: { ca: cert.cert } } : {}),
+    });
+    net = createNetBuiltins({ client });
+    const run = makeRun(policy);
+    if (secret.length >= MIN_REDACTED_LENGTH) {
+      run.secret("API_KEY", secret);
+    } else {
+      // The real redactor, which skips a value this short (and the host made of it).
+      run.ctx.redactor = new SecretRedactor();
+      run.ctx.redactor.add(secret);
+    }
+    return run;
+  };
+  const get = (run: TestRun, url: string) =>
+    net["net.httpGet"]!([run.ctx.sealed.seal("API_KEY", url)], run.ctx);
+
+  /** Fails when the secret shows, in its own spelling or lower-cased, anywhere the caller looks. */
+  const assertHidden = (secret: string, run: TestRun, ...more: string[]) => {
+    const seen = [...more, run.visible(), JSON.stringify(run.audit)].join("\n");
+    assert.ok(!seen.includes(secret), seen);
+    assert.ok(!seen.includes(secret.toLowerCase()), seen);
+    assert.ok(
+      run.ctx.calls.every((c) => c.target === "[sealed API_KEY]"),
+      JSON.stringify(run.ctx.calls),
+    );
+  };
+
+  it("never shows the (lower-cased) host: resolution failure", async () => {
+    const run = start(LONG, { "vault.test": ["127.0.0.1"] });
+    const e = await rejection(get(run, `http://${LONG}.invalid:${api.port}/`));
+    assert.equal(e.kind, "io_error");
+    assert.match(e.message, /\[sealed API_KEY\]: could not resolve the sealed URL's host \(ENOTFOUND\)/);
+    assert.equal(run.audit.at(-1)?.status, "errored");
+    assertHidden(LONG, run, e.message);
+    // The host is not given to the redactor: padded around a short secret, it would let the
+    // script learn the secret by testing its own guesses against the marker.
+    const host = `${LONG.toLowerCase()}.invalid`;
+    assert.equal(run.ctx.redactor.redact(`x${host}`), `x${host}`);
+
+    // A host the policy spells out is no secret: not redacted, and still served.
+    const r = (await get(run, `http://vault.test:${api.port}/v1?key=${LONG}`)) as Record<string, HostValue>;
+    assert.equal(api.requests.at(-1)?.url, `/v1?key=${LONG}`);
+    assert.ok(isSealedRef(r.body));
+    assert.equal(r.body.label, "vault.test");
+    assert.equal(run.ctx.redactor.redact(`vault.test:${api.port}`), `vault.test:${api.port}`);
+    assertHidden(LONG, run);
+    await client.close();
+  });
+
+  it("never shows the (lower-cased) host: resolves to a denied IP", async () => {
+    const run = start(LONG, { [`${LONG.toLowerCase()}.invalid`]: ["127.0.0.2"] });
+    const e = await rejection(get(run, `http://${LONG}.invalid:${internal.port}/`));
+    assert.equal(e.kind, "policy_violation");
+    assert.match(e.message, /\[sealed API_KEY\] denied by network\.deny_ips "127\.0\.0\.2"/);
+    assert.equal(run.audit.at(-1)?.status, "denied");
+    assert.equal(internal.connections, 0);
+    assertHidden(LONG, run, e.message);
+    await client.close();
+  });
+
+  it("never shows the (lower-cased) host: TLS/transport error", { skip: !cert }, async () => {
+    const run = start(LONG, { [`${LONG.toLowerCase()}.invalid`]: ["127.0.0.1"] });
+    const e = await rejection(get(run, `https://${LONG}.invalid:${tls.port}/`));
+    assert.equal(e.kind, "io_error");
+    // The certificate names vault.test; TLS's own message would name the host asked for.
+    assert.match(e.message, /the request to the sealed URL's host failed \(ERR_TLS_CERT_ALTNAME_INVALID\)/);
+    assertHidden(LONG, run, e.message);
+    await client.close();
+  });
+
+  it("never shows the (lower-cased) host: the label of its sealed response", async () => {
+    const run = start(LONG, { [`${LONG.toLowerCase()}.invalid`]: ["127.0.0.1"] });
+    const r = (await get(run, `http://${LONG}.invalid:${api.port}/`)) as Record<string, HostValue>;
+    assert.equal(r.status, 200);
+    assert.ok(isSealedRef(r.body));
+    assert.equal(run.ctx.sealed.reveal(r.body), "hello");
+    const headers = r.headers as Record<string, HostValue>;
+    const labels = [r.body, ...Object.values(headers)].map((v) => (isSealedRef(v) ? v.label : String(v)));
+    assertHidden(LONG, run, ...labels);
+    await client.close();
+  });
+
+  it("never shows the (lower-cased) host: confirmation prompt and confirm_denied", async () => {
+    const run = start(LONG, { [`${LONG.toLowerCase()}.invalid`]: ["127.0.0.1"] }, approval.policy);
+    const prompts: ConfirmRequest[] = [];
+    run.ctx.confirm = async (req) => {
+      prompts.push(req);
+      return false;
+    };
+    const requests = api.requests.length;
+    const e = await rejection(get(run, `http://${LONG}.invalid:${api.port}/`));
+    assert.equal(e.kind, "confirm_denied");
+    assert.equal(prompts.length, 1);
+    assert.match(prompts[0]!.reason, /requires_approval "net\.http_get"/);
+    assert.equal(api.requests.length, requests);
+    assertHidden(LONG, run, e.message, JSON.stringify(prompts));
+    await client.close();
+  });
+
+  it("never shows a short secret's host, which the redactor skips by design", async () => {
+    const host = `${SHORT.toLowerCase()}.lan`;
+    assert.ok(host.length < MIN_REDACTED_LENGTH);
+    const seen: string[] = [];
+    const attempts: [Record<string, string[]>, string, string][] = [
+      [{}, `http://${SHORT}.lan:${api.port}/`, "io_error"],
+      [{ [host]: ["127.0.0.2"] }, `http://${SHORT}.lan:${internal.port}/`, "policy_violation"],
+      ...(cert
+        ? [
+            [{ [host]: ["127.0.0.1"] }, `https://${SHORT}.lan:${tls.port}/`, "io_error"] as [
+              Record<string, string[]>,
+              string,
+              string,
+            ],
+          ]
+        : []),
+    ];
+    for (const [table, url, kind] of attempts) {
+      const run = start(SHORT, table);
+      const e = await rejection(get(run, url));
+      assert.equal(e.kind, kind, e.message);
+      // The audit writer and the guest bridge apply the run's redactor; here it does nothing.
+      seen.push(run.ctx.redactor.redact(`${e.message}\n${run.visible()}`));
+      await client.close();
+    }
+    const confirmRun = start(SHORT, { [host]: ["127.0.0.1"] }, approval.policy);
+    const prompts: ConfirmRequest[] = [];
+    confirmRun.ctx.confirm = async (req) => {
+      prompts.push(req);
+      return false;
+    };
+    const e = await rejection(get(confirmRun, `http://${SHORT}.lan:${api.port}/`));
+    assert.equal(e.kind, "confirm_denied");
+    seen.push(e.message, JSON.stringify(prompts), confirmRun.visible());
+    await client.close();
+    const all = seen.join("\n");
+    assert.ok(!all.includes(host), all);
+    assert.ok(!all.includes(`${SHORT}.lan`), all);
   });
 });
