@@ -25,11 +25,12 @@ const configHint = (p: ResolvedPolicy) => (p.file ? `in ${p.file}` : "in an aegi
 
 /**
  * Total: never throws. A malformed operation or a bug while deciding is a deny
- * ("a buggy policy fails closed").
+ * ("a buggy policy fails closed"). `sealedArgv` (subprocess.exec only): which argv elements
+ * are sealed, so the reason never shows them.
  */
-export function decide(policy: ResolvedPolicy, op: Operation): Decision {
+export function decide(policy: ResolvedPolicy, op: Operation, sealedArgv?: SealedArgv): Decision {
   try {
-    return decideWithApproval(policy, op);
+    return decideWithApproval(policy, op, sealedArgv);
   } catch (e) {
     return deny(
       `operation refused: it could not be decided (${e instanceof Error ? e.message : String(e)})`,
@@ -38,10 +39,10 @@ export function decide(policy: ResolvedPolicy, op: Operation): Decision {
   }
 }
 
-function decideWithApproval(policy: ResolvedPolicy, op: Operation): Decision {
+function decideWithApproval(policy: ResolvedPolicy, op: Operation, sealedArgv?: SealedArgv): Decision {
   if (typeof op !== "object" || op === null)
     return deny("operation refused: not an operation object", "invalid-operation");
-  const base = decideBase(policy, op);
+  const base = decideBase(policy, op, sealedArgv);
   if (base.decision === "deny") return base;
   const cap = capabilityOf(op);
   const approval = policy.requiresApproval.find((e) => e.value === cap);
@@ -56,7 +57,7 @@ function decideWithApproval(policy: ResolvedPolicy, op: Operation): Decision {
   return base;
 }
 
-function decideBase(policy: ResolvedPolicy, op: Operation): Decision {
+function decideBase(policy: ResolvedPolicy, op: Operation, sealedArgv?: SealedArgv): Decision {
   switch (op.kind) {
     case "fs.read":
     case "fs.write":
@@ -69,7 +70,7 @@ function decideBase(policy: ResolvedPolicy, op: Operation): Decision {
     case "env.read":
       return decideEnv(policy, op.name);
     case "subprocess.exec":
-      return decideExec(policy, op);
+      return decideExec(policy, op, sealedArgv);
     default:
       return deny(
         `unknown operation ${JSON.stringify((op as { kind?: unknown }).kind)}`,
@@ -282,9 +283,38 @@ function strictCommandMatch(entries: Entry[], argv0: string): Entry | undefined 
     : entries.find((e) => e.value === argv0 && !e.value.includes("/"));
 }
 
+/** The subprocess.local_only_commands entry `argv0` is, if any: only those may receive sealed values. */
+export function localOnlyCommand(policy: ResolvedPolicy, argv0: string): Entry | undefined {
+  return strictCommandMatch(policy.subprocess.localOnlyCommands, argv0);
+}
+
+/**
+ * Which argv elements of an exec are sealed: `[i]` is the stand-in (`[sealed LABEL]`) shown
+ * for argv[i], or undefined for a plain element.
+ */
+export type SealedArgv = readonly (string | undefined)[];
+
+/**
+ * Each path candidate taken from a sealed argv element (the element itself, and the
+ * substrings pathCandidates cuts from it) → the element's stand-in. A reason names such a
+ * candidate by the stand-in only and never shows its canonical path: `${key}/..` resolves
+ * to a prefix of the secret, `a//b` to `a/b`, `x+/y` yields the candidate `/y`, and the
+ * redactor, which knows only whole values, recognises none of them.
+ */
+export function sealedCandidates(argv: readonly string[], sealedArgv?: SealedArgv): Map<string, string> {
+  const out = new Map<string, string>();
+  argv.forEach((arg, i) => {
+    const standIn = sealedArgv?.[i];
+    if (i === 0 || standIn === undefined) return;
+    for (const c of [arg, ...pathCandidates(arg)]) out.set(c, standIn);
+  });
+  return out;
+}
+
 export function decideExec(
   policy: ResolvedPolicy,
   op: Extract<Operation, { kind: "subprocess.exec" }>,
+  sealedArgv?: SealedArgv,
 ): Decision {
   const argv = op.argv;
   if (
@@ -297,31 +327,41 @@ export function decideExec(
       "invalid-argv",
     );
   }
+  // The program must be named in the clear: every reason below shows it.
+  if (sealedArgv?.[0] !== undefined)
+    return deny("subprocess.exec denied: argv[0] cannot be a sealed value", "sealed-flow");
   const argv0 = argv[0]!;
   if (argv0 === "") return deny("subprocess.exec denied: argv[0] is empty", "invalid-argv");
   const cmd = `subprocess.exec ${argv0}`;
   const sp = policy.subprocess;
   const name = basename(argv0);
+  const args = argv.slice(1);
+  const shownArgs = args.map((a, i) => sealedArgv?.[i + 1] ?? a);
+  const sealedPaths = sealedCandidates(argv, sealedArgv);
+  const carriesSealed = shownArgs.some((_, i) => sealedArgv?.[i + 1] !== undefined);
 
   const deniedCmd = sp.denyCommands.find((e) => commandKeyMatches(e.value, argv0));
   if (deniedCmd) {
     const rule = ruleName("subprocess.deny_commands", deniedCmd);
     return deny(`${cmd} denied: ${name} matches ${rule}`, rule);
   }
-  const args = argv.slice(1);
   for (const [key, patterns] of Object.entries(sp.denyArgs)) {
     if (!commandKeyMatches(key, argv0)) continue;
     const hit = patterns.find((p) => matchCommandArgs(args, p.value));
     if (hit) {
       const rule = ruleName(`subprocess.deny_args.${key}`, hit);
-      return deny(`${cmd} denied: arguments ${JSON.stringify(args.join(" "))} match ${rule}`, rule);
+      return deny(`${cmd} denied: arguments ${JSON.stringify(shownArgs.join(" "))} match ${rule}`, rule);
     }
   }
   // What deny_args cannot say (an argument that is missing, a ps letter cluster): code on
   // stdin and other processes' environments, denied under every policy.
   const known = programRule(argv0, args);
-  if (known) return deny(`${cmd} denied: ${name} ${known.why} (${known.rule}); ${known.fix}`, known.rule);
-  const local = strictCommandMatch(sp.localOnlyCommands, argv0);
+  if (known) {
+    // Its explanation quotes the argument it objects to, which may be a sealed one.
+    const why = carriesSealed ? "is refused for these arguments (a sealed argument is not shown)" : known.why;
+    return deny(`${cmd} denied: ${name} ${why} (${known.rule}); ${known.fix}`, known.rule);
+  }
+  const local = localOnlyCommand(policy, argv0);
   const allowed = local ?? strictCommandMatch(sp.allowCommands, argv0);
   if (!allowed) {
     const hint = argv0.includes("/")
@@ -346,18 +386,27 @@ export function decideExec(
   for (const raw of candidates) {
     if (checked.has(raw)) continue;
     checked.add(raw);
-    const canonical = op.pathArgs?.[raw] ?? absolutePath(raw, base, policy.home);
+    const given = op.pathArgs && Object.hasOwn(op.pathArgs, raw) ? op.pathArgs[raw] : undefined;
+    const canonical = given ?? absolutePath(raw, base, policy.home);
+    // A sealed path is gated like any other, but named by its stand-in alone: its
+    // canonical form (and fs's reason, which quotes it) is a transformation of the secret.
+    const standIn = sealedPaths.get(raw);
+    const shown = standIn ?? JSON.stringify(raw);
     // A command may write what it is given: the files aegis runs under are off limits.
     if (policy.reserved.policyFiles.includes(canonical)) {
       return deny(
-        `${cmd} denied: argument ${JSON.stringify(raw)} is the policy file ${canonical}`,
+        standIn
+          ? `${cmd} denied: argument ${standIn} is a policy file aegis is running under`
+          : `${cmd} denied: argument ${shown} is the policy file ${canonical}`,
         "reserved: policy file",
       );
     }
     const d = decideFs(policy, "fs.read", canonical);
     if (d.decision === "deny") {
       return deny(
-        `${cmd} denied: argument ${JSON.stringify(raw)} resolves to ${canonical}: ${d.reason}`,
+        standIn
+          ? `${cmd} denied: argument ${standIn} is a path the policy does not allow (fs.read denied); a sealed value's path is never shown`
+          : `${cmd} denied: argument ${shown} resolves to ${canonical}: ${d.reason}`,
         d.rule,
       );
     }
@@ -365,7 +414,7 @@ export function decideExec(
     // commands (whose output is sealed) may be given one.
     if (d.sealed && !local) {
       return deny(
-        `${cmd} denied: argument ${JSON.stringify(raw)} is local-only (${d.rule}) and ${name} is not in subprocess.local_only_commands`,
+        `${cmd} denied: argument ${shown} is local-only (${d.rule}) and ${name} is not in subprocess.local_only_commands`,
         d.rule,
       );
     }
@@ -378,7 +427,7 @@ export function decideExec(
       const rule = ruleName(`subprocess.requires_approval_args.${key}`, hit);
       return {
         decision: "confirm",
-        reason: `${cmd} ${args.join(" ")} needs confirmation (${rule})`,
+        reason: `${cmd} ${shownArgs.join(" ")} needs confirmation (${rule})`,
         rule,
         sealed: !!local,
       };

@@ -1,17 +1,28 @@
 /**
  * One gated `subprocess.exec`:
  *
- *   canonical cwd and argv paths → decision (command rules, deny_args, argv path gate,
- *   cwd readable) → sealed-flow and environment rules → gate → resolve the executable in
+ *   sealed-flow rule → canonical cwd and argv paths → decision (command rules, deny_args,
+ *   argv path gate, cwd readable) → environment rules → gate → resolve the executable in
  *   the policy's PATH → build the child environment → run (jailed when the policy says
  *   so; never unjailed instead) → seal a local-only command's output.
+ *
+ * Sealed argv elements are named by their stand-in (`[sealed LABEL]`) in every message: a
+ * path derived from one (`${key}/..` canonicalised, a candidate cut at `+/`) is a piece of
+ * the secret that the redactor, which knows whole values, does not recognise.
  */
 import { AegisError } from "../../errors.js";
 import { buildBwrapArgs, type FsView, JailSetupError } from "../../jail/bwrap-args.js";
 import type { ProbeResult } from "../../jail/probe.js";
 import { runProcess } from "../../jail/spawn.js";
 import { basename } from "../../policy/commands.js";
-import { decide, decideFs, isLocalOnlyPath } from "../../policy/decide.js";
+import {
+  decide,
+  decideFs,
+  isLocalOnlyPath,
+  localOnlyCommand,
+  type SealedArgv,
+  sealedCandidates,
+} from "../../policy/decide.js";
 import { absolutePath } from "../../policy/patterns.js";
 import type { Operation } from "../../policy/types.js";
 import { argvPathArgs } from "../argv-paths.js";
@@ -38,24 +49,51 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   const policy = ctx.policy;
   const reveal = (v: MaybeSealed) => (typeof v === "string" ? v : ctx.sealed.reveal(v));
   const argv = args.argv.map(reveal);
-  const shown = args.argv.map((v) => (isSealedRef(v) ? `[sealed ${v.label}]` : v));
+  const sealedArgv: SealedArgv = args.argv.map((v) => (isSealedRef(v) ? `[sealed ${v.label}]` : undefined));
+  const shown = args.argv.map((v, i) => sealedArgv[i] ?? (v as string));
   const target = shown.join(" ");
   const name = `${CAP} ${shown[0]}`;
   const base = { root: policy.root, home: policy.home };
+  const carriesSealed =
+    args.argv.some(isSealedRef) || args.env.some(([, v]) => isSealedRef(v)) || isSealedRef(args.stdin);
+
+  // First, before any path is canonicalised or any rule quotes an argument: a sealed value
+  // bound for a normal command is refused by a message that names only its label.
+  if (isSealedRef(args.argv[0]))
+    await refuse(
+      ctx,
+      CAP,
+      target,
+      "sealed-flow",
+      `${name} refused: argv[0] cannot be a sealed value; name the program in the clear`,
+    );
+  if (carriesSealed && !localOnlyCommand(policy, argv[0]!)) {
+    await refuse(
+      ctx,
+      CAP,
+      target,
+      "sealed-flow",
+      `${name} refused: sealed value cannot flow to ${shown[0]}; only subprocess.local_only_commands may receive sealed values`,
+    );
+  }
 
   let cwd: string;
   let pathArgs: Record<string, string>;
   try {
     cwd = await canonicalPath(args.cwd ?? policy.root, base);
-    pathArgs = argv.some((a) => a.includes("\0")) ? {} : argvPathArgs(argv, { ...base, cwd });
+    pathArgs = argv.some((a) => a.includes("\0")) ? {} : argvPathArgs(argv, { ...base, cwd }, sealedArgv);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     return refuse(ctx, CAP, target, "invalid-path", `${name} refused: ${why}`);
   }
   const op: ExecOp = { kind: "subprocess.exec", argv, cwd, pathArgs };
   const call = { op, target, argv: shown };
-  const byRules = decide(ctx.policy, op);
+  const byRules = decide(ctx.policy, op, sealedArgv);
   if (byRules.decision === "deny") {
+    // The gate would decide again without knowing which elements are sealed, and its
+    // reason would quote them; a sealed call's denial is audited here with the safe reason.
+    if (sealedArgv.some((s) => s !== undefined))
+      return refuse(ctx, CAP, target, byRules.rule, byRules.reason);
     // Audited by the gate with the rule's own reason.
     return (
       await gate(ctx, call, async () => {
@@ -65,17 +103,24 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   }
 
   const sealedChild = byRules.sealed;
+  const sealedPaths = sealedCandidates(argv, sealedArgv);
   if (basename(argv[0]!) !== "git") {
     const gitPath = Object.entries(pathArgs).find(([, canonical]) => inGitDir(canonical));
-    if (gitPath)
+    if (gitPath) {
+      const standIn = sealedPaths.get(gitPath[0]);
+      const arg = standIn ?? JSON.stringify(gitPath[0]);
+      const where = standIn ? "" : ` (${gitPath[1]})`;
       await refuse(
         ctx,
         CAP,
         target,
         "reserved: git directory",
-        `${name} refused: argument ${JSON.stringify(gitPath[0])} is inside a .git directory (${gitPath[1]}); only git itself may work on a repository's control files`,
+        `${name} refused: argument ${arg} is inside a .git directory${where}; only git itself may work on a repository's control files`,
       );
+    }
   }
+  // Normal commands only, and one carrying a sealed value was refused first: the messages
+  // this check builds quote plain arguments only.
   if (!sealedChild && policy.filesystem.localOnlyRead.length > 0) {
     const problem = indirectLocalOnlyRead(ctx, argv, cwd, pathArgs);
     if (problem)
@@ -87,8 +132,6 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
         `${name} refused: ${problem}; only subprocess.local_only_commands may read local-only files`,
       );
   }
-  const carriesSealed =
-    args.argv.some(isSealedRef) || args.env.some(([, v]) => isSealedRef(v)) || isSealedRef(args.stdin);
   if (carriesSealed && !sealedChild) {
     await refuse(
       ctx,
@@ -120,9 +163,11 @@ export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps):
   );
   const detail = { cwd, executable: executable ?? null, jailed };
 
+  // The gate decides again, on the revealed argv; its wording must not quote sealed elements.
+  const shownReason = sealedArgv.some((s) => s !== undefined) ? { shownReason: () => byRules.reason } : {};
   const { value } = await gate(
     ctx,
-    { ...call, detail },
+    { ...call, detail, ...shownReason },
     async (decision) => {
       if (carriesSealed && !decision.sealed) {
         throw new AegisError("policy_violation", `${name} refused: sealed value cannot flow to ${shown[0]}`);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { AegisError } from "../../../src/errors.js";
@@ -91,6 +91,19 @@ max_output_bytes = 65536
     const e = await rejection(exec([["./git", "--version"]], r.ctx));
     assert.equal(e.kind, "policy_violation");
     assert.equal(existsSync(join(pd.dir, "PLANTED-RAN")), false);
+  });
+
+  it("path-gates a bare-word argument named like an Object.prototype key (constructor, toString, __proto__): a planted symlink to a denied file", async () => {
+    const dir = join(pd.dir, "planted-names");
+    mkdirSync(dir);
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+      symlinkSync(join(pd.dir, "private", "key.txt"), join(dir, name));
+      const r = run();
+      const e = await rejection(exec([["cat", name], { cwd: dir }], r.ctx));
+      assert.equal(e.kind, "policy_violation");
+      assert.match(e.message, new RegExp(`argument "${name}" resolves to .*private/key\\.txt`));
+      assert.equal(r.audit.at(-1)?.status, "denied");
+    }
   });
 
   it('strips injection variables and aegis\'s own from the inherited environment, even under allow_vars = ["*"]', async () => {
@@ -263,5 +276,119 @@ no_output_after_local_only_read = true
     const e = await rejection(exec([["touch", marker]], r.ctx));
     assert.equal(e.kind, "runtime_limit");
     assert.equal(existsSync(marker), false);
+  });
+});
+
+/** Every 6-character piece of `secret` found in `text`; any longer fragment contains one. */
+function fragmentsOf(secret: string, text: string): string[] {
+  const found: string[] = [];
+  for (let i = 0; i + 6 <= secret.length; i++) {
+    const piece = secret.slice(i, i + 6);
+    if (text.includes(piece)) found.push(piece);
+  }
+  return found;
+}
+
+describe("subprocess.exec never shows a piece of a sealed argv element", () => {
+  // A base64-style secret: `/` inside, so `${key}/..` canonicalises to a prefix of it.
+  const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  let pd: PolicyDir;
+  before(async () => {
+    pd = await policyFromToml(`
+[filesystem]
+read_allow = ["src/**"]
+
+[environment]
+local_only_vars = ["S3_SECRET"]
+
+[subprocess]
+allow_commands      = ["ls"]
+local_only_commands = ["cat"]
+`);
+    mkdirSync(join(pd.dir, "src"));
+    writeFileSync(join(pd.dir, "src", "ok.txt"), "public\n");
+    symlinkSync(join(pd.dir, "nowhere"), join(pd.dir, "src", "dangleLinkX9"));
+  });
+  after(() => pd.cleanup());
+
+  /**
+   * Runs `argv` (`bytes` stands for one element sealed as S3_SECRET, the way
+   * sealed`${key}…` composes it: the redactor knows only `secret`) and returns what the
+   * caller sees of the refusal.
+   */
+  async function refusedWith(argv: string[], secret: string, bytes: string) {
+    const r = makeRun(pd.policy, {});
+    r.secret("S3_SECRET", secret);
+    const ref = r.ctx.sealed.seal("S3_SECRET", bytes);
+    const e = await rejection(exec([argv.map((a) => (a === "SEALED" ? ref : a))], r.ctx));
+    assert.equal(e.kind, "policy_violation", e.message);
+    const seen = `${e.message}\n${r.visible()}`;
+    assert.deepEqual(fragmentsOf(secret, seen), [], seen);
+    assert.ok(r.audit.length > 0 && r.audit.every((a) => a.status === "denied"));
+    return e.message;
+  }
+
+  it("a sealed argv element ending in /.. never shows a prefix of the secret in the path-gate denial", async () => {
+    for (const suffix of ["/..", "/../.."]) {
+      const normal = await refusedWith(["ls", "SEALED"], SECRET, `${SECRET}${suffix}`);
+      assert.match(normal, /sealed value cannot flow to ls/);
+      const local = await refusedWith(["cat", "SEALED"], SECRET, `${SECRET}${suffix}`);
+      assert.match(
+        local,
+        /argument \[sealed S3_SECRET\] is a path the policy does not allow \(fs\.read denied\)/,
+      );
+    }
+  });
+
+  it("a sealed argv element ending in /.. with a leading slash never shows a prefix of the secret", async () => {
+    const normal = await refusedWith(["ls", "SEALED"], SECRET, `/${SECRET}/..`);
+    assert.match(normal, /sealed value cannot flow to ls/);
+    const local = await refusedWith(["cat", "SEALED"], SECRET, `/${SECRET}/..`);
+    assert.match(local, /argument \[sealed S3_SECRET\] is a path the policy does not allow/);
+  });
+
+  it("a secret containing // or +/, -/, =/ never shows a fragment through the argv candidate rules", async () => {
+    // `//` collapses when canonicalised; after `+`, `-`, `=` a candidate path starts at the
+    // `/` (src/… itself is allowed, so the gate reaches the fragment).
+    for (const secret of [
+      "Qm9Xk2Lp//7Vw3ZrTb",
+      "src/Zx8Kp3+/Lm5Nb7Vc",
+      "src/Zx8Kp3-/Lm5Nb7Vc",
+      "src/Zx8Kp3=/Lm5Nb7Vc",
+    ]) {
+      const normal = await refusedWith(["ls", "SEALED"], secret, secret);
+      assert.match(normal, /sealed value cannot flow to ls/);
+      const local = await refusedWith(["cat", "-n", "SEALED"], secret, secret);
+      assert.match(local, /argument \[sealed S3_SECRET\] is a path the policy does not allow/);
+    }
+  });
+
+  it("a sealed path argument to a local-only command is still path-gated (sealed /etc/shadow is denied) and the denial names only its label", async () => {
+    const message = await refusedWith(["cat", "SEALED"], "/etc/shadow", "/etc/shadow");
+    assert.match(message, /^subprocess\.exec cat denied: argument \[sealed S3_SECRET\] is a path/);
+    // An allowed sealed path still runs, its output sealed.
+    const r = makeRun(pd.policy, {});
+    const out = (await exec([["cat", r.secret("S3_SECRET", "src/ok.txt")]], r.ctx)) as Result;
+    assert.equal(out.code, 0);
+    assert.ok(isSealedRef(out.stdout));
+    assert.equal(r.ctx.sealed.reveal(out.stdout), "public\n");
+  });
+
+  it("a sealed argument inside a .git directory is refused by a message naming only its label", async () => {
+    const secret = "src/.git/Hk4Tr9QpWm";
+    const message = await refusedWith(["cat", "SEALED"], secret, secret);
+    assert.match(message, /argument \[sealed S3_SECRET\] is inside a \.git directory/);
+  });
+
+  it("a sealed argument through a dangling symlink never shows the prefix that failed to resolve", async () => {
+    const secret = "src/dangleLinkX9/Pq7Rs2TuVw";
+    const message = await refusedWith(["cat", "SEALED"], secret, secret);
+    assert.match(message, /argument \[sealed S3_SECRET\] cannot be resolved as a path/);
+  });
+
+  it("a sealed argv[0] is refused before any rule is decided on its bytes", async () => {
+    const secret = "/usr/bin/Zx8Kp3QwLm5";
+    const message = await refusedWith(["SEALED", "src/ok.txt"], secret, secret);
+    assert.match(message, /argv\[0\] cannot be a sealed value/);
   });
 });
