@@ -218,6 +218,23 @@ function broadGlobs(policy: ResolvedPolicy): Check[] {
   return out;
 }
 
+/**
+ * A local-only command is given secrets. Unjailed, nothing stops it writing them to a file the
+ * script may read in the clear (`git config --file out/x k $TOKEN`); the jail lets it write
+ * only where every file is local-only.
+ */
+function unjailedLocalOnlyCommands(policy: ResolvedPolicy): Check[] {
+  const commands = policy.subprocess.localOnlyCommands;
+  if (commands.length === 0 || policy.subprocess.sandbox === "bwrap") return [];
+  if (policy.filesystem.writeAllow.length === 0) return [];
+  return [
+    {
+      level: "WARN",
+      text: `subprocess.local_only_commands (${commands.map((c) => c.value).join(", ")}) run unjailed: such a command can write the secrets it is given to a writable file, where a script reads them in the clear; set subprocess.sandbox = "bwrap"`,
+    },
+  ];
+}
+
 function secretShaped(policy: ResolvedPolicy): Check[] {
   const out: Check[] = [];
   for (const v of policy.environment.allowVars) {
@@ -320,7 +337,7 @@ export async function doctorCommand(args: string[], io: CliIo): Promise<number> 
       });
     }
     checks.push(...wiringChecks(policy, policy.file ? dirname(policy.file) : cwd));
-    checks.push(...broadGlobs(policy), ...secretShaped(policy));
+    checks.push(...broadGlobs(policy), ...secretShaped(policy), ...unjailedLocalOnlyCommands(policy));
   }
 
   for (const c of checks) io.stdout(`[${c.level}] ${c.text}\n`);

@@ -176,6 +176,19 @@ describe("aegis doctor: the policy", { concurrency: 4 }, () => {
     assertHas(r, "FAIL", /policy nope\.toml does not load:\n.*no such file/);
   });
 
+  test("an unjailed local-only command with a writable tree is a [WARN] (it could write its secrets where scripts read them in the clear)", async (t) => {
+    const toml = (sandbox: string) =>
+      `inherits = "secure-defaults"\n\n[filesystem]\nread_allow = ["out/**"]\nwrite_allow = ["out/**"]\n[environment]\nlocal_only_vars = ["GIT_TOKEN"]\n[subprocess]\nlocal_only_commands = ["git"]\nsandbox = "${sandbox}"\n`;
+    const r = await doctor(project(t, toml("none")));
+    assertHas(
+      r,
+      "WARN",
+      /^subprocess\.local_only_commands \(git\) run unjailed: .*set subprocess\.sandbox = "bwrap"/,
+    );
+    const jailed = await doctor(project(t, toml("bwrap")));
+    assertLacks(jailed, "WARN", /local_only_commands/);
+  });
+
   test('read_allow = ["**"] on top of secure-defaults loads and is a [WARN] naming it', async (t) => {
     const p = project(t, `inherits = "secure-defaults"\n\n[filesystem]\nread_allow = ["**"]\n`);
     const r = await doctor(p);

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AegisError } from "../../src/errors.js";
-import type { HostValue } from "../../src/host/builtin-types.js";
+import { type HostValue, isSealedRef } from "../../src/host/builtin-types.js";
 import { createSubprocessBuiltins } from "../../src/host/builtins/subprocess.js";
 import { loadPolicy } from "../../src/host/load-policy.js";
 import { buildBwrapArgs } from "../../src/jail/bwrap-args.js";
@@ -288,6 +288,41 @@ sandbox        = "bwrap"
       assert.equal(r.code, 2);
     } finally {
       wide.cleanup();
+    }
+  });
+});
+
+describe("bubblewrap jail: a local-only command", { skip }, () => {
+  it("cannot write what it is given to a file a script reads in the clear; it writes only where every file is local-only", async () => {
+    const pd = await policyFromToml(`
+[filesystem]
+read_allow      = ["out/**"]
+write_allow     = ["out/**", "vault/**"]
+local_only_read = ["vault/**"]
+[subprocess]
+local_only_commands = ["node"]
+sandbox             = "bwrap"
+`);
+    try {
+      mkdirSync(join(pd.dir, "out"));
+      mkdirSync(join(pd.dir, "vault"));
+      const leak = join(pd.dir, "out", "leak.cfg");
+      const kept = join(pd.dir, "vault", "kept.txt");
+      // Control: unjailed, the local-only command writes where fs.read returns plain text.
+      const control = await run(withSandbox(pd.policy, "none"), ["node", "-e", WRITE_FILES], {
+        stdin: JSON.stringify([leak]),
+      });
+      assert.equal(control.code, 0);
+      assert.equal(readFileSync(leak, "utf8"), "jailed bytes");
+      rmSync(leak);
+
+      const r = await run(pd.policy, ["node", "-e", WRITE_FILES], { stdin: JSON.stringify([leak, kept]) });
+      assert.equal(r.code, 3);
+      assert.ok(isSealedRef(r.stderr as unknown as HostValue), "a local-only command's output is sealed");
+      assert.equal(existsSync(leak), false);
+      assert.equal(readFileSync(kept, "utf8"), "jailed bytes");
+    } finally {
+      pd.cleanup();
     }
   });
 });

@@ -11,7 +11,13 @@
  * the secret that the redactor, which knows whole values, does not recognise.
  */
 import { AegisError } from "../../errors.js";
-import { buildBwrapArgs, type FsView, JailSetupError } from "../../jail/bwrap-args.js";
+import {
+  buildBwrapArgs,
+  type FsView,
+  isWithin,
+  JailSetupError,
+  staticPrefix,
+} from "../../jail/bwrap-args.js";
 import type { ProbeResult } from "../../jail/probe.js";
 import { runProcess } from "../../jail/spawn.js";
 import { basename } from "../../policy/commands.js";
@@ -24,7 +30,7 @@ import {
   sealedCandidates,
 } from "../../policy/decide.js";
 import { absolutePath } from "../../policy/patterns.js";
-import type { Operation } from "../../policy/types.js";
+import type { Operation, PathRule } from "../../policy/types.js";
 import { argvPathArgs } from "../argv-paths.js";
 import { type HostValue, isSealedRef, type RunContext } from "../builtin-types.js";
 import { gate } from "../gate.js";
@@ -292,6 +298,21 @@ function indirectLocalOnlyRead(
   return undefined;
 }
 
+/**
+ * Where a local-only command may write in its jail: only whole local-only trees (a
+ * `local_only_read` entry that is a literal path or `dir/**`) inside a `write_allow` prefix.
+ * It is given secrets; anything it wrote elsewhere (`git config --file out/x k "$TOKEN"`) a
+ * script could read back in the clear, while what it writes here reads back sealed.
+ */
+function localOnlyWritable(policy: RunContext["policy"]): PathRule[] {
+  const writable = policy.filesystem.writeAllow.map((r) => staticPrefix(r.glob));
+  return policy.filesystem.localOnlyRead.filter((r) => {
+    const prefix = staticPrefix(r.glob);
+    const whole = r.glob === prefix || r.glob === `${prefix}/**`;
+    return whole && writable.some((w) => isWithin(prefix, w));
+  });
+}
+
 async function jailFor(
   deps: ExecDeps,
   ctx: RunContext,
@@ -316,7 +337,7 @@ async function jailFor(
     const fs = ctx.policy.filesystem;
     const policy = hideLocalOnly
       ? { ...ctx.policy, filesystem: { ...fs, deny: [...fs.deny, ...fs.localOnlyRead] } }
-      : ctx.policy;
+      : { ...ctx.policy, filesystem: { ...fs, writeAllow: localOnlyWritable(ctx.policy) } };
     const plan = await buildBwrapArgs({
       policy,
       command: [executable, ...argv.slice(1)],
