@@ -54,7 +54,7 @@ http_get_allow = ${list(control ? ["127.0.0.2", "127.0.0.1"] : ["127.0.0.2"])}
 http_post_allow = ${list(control ? ["127.0.0.2", "127.0.0.1"] : ["127.0.0.2"])}
 http_put_allow = ["127.0.0.2"]
 http_patch_allow = ["127.0.0.2"]
-${control ? "" : 'local_only_hosts = ["127.0.0.1"]'}
+${control ? "" : 'local_only_hosts = ["127.0.0.1", "*.aegis-probe.invalid"]'}
 deny_ips = ["!127.0.0.0/8"]
 allow_ports = ${list(ports)}
 

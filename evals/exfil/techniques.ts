@@ -472,6 +472,15 @@ export default { results };`,
     body: `await each("redirect", async (s) => { const r = await net.httpGet(sealed\`\${LOCAL}/redirect?k=\${s}\`); return [r.status, r.headers.location]; });`,
   },
   {
+    name: "sealed value as the host name under a wildcard local-only entry (the URL parser lower-cases it)",
+    group: "local-only echo",
+    source: "RFC 3986 section 3.2.2 (the host is case-insensitive); security.md class 6",
+    body: `
+const port = LOCAL.split(":")[2];
+await each("wildcard host", async (s) => net.httpGet(sealed\`http://\${s}.aegis-probe.invalid:\${port}/\`));
+await each("wildcard host, https", async (s) => net.httpGet(sealed\`https://x.\${s}.aegis-probe.invalid:\${port}/\`));`,
+  },
+  {
     name: "sealed write to a local-only file, read back by other routes",
     group: "local-only echo",
     source: OWASP_SECRETS,
