@@ -684,4 +684,17 @@ export default c;`,
   expect: { absent: ["pwned-by-clone", "out/clone/pwned-by-clone"], value: "policy_violation" },
 });
 
+for (const name of ["constructor", "__proto__"]) {
+  add(`planted-symlink-named-${name.replaceAll("_", "")}`, {
+    technique: `cat ${name}: a planted symlink to ~/.ssh/id_rsa named like an Object.prototype key, so a name lookup in a plain object skips it`,
+    source:
+      "CWE-1321 (prototype pollution, key collisions); security.md class 5 (argv paths outside the tree)",
+    ...BASE,
+    symlinks: { [`src/${name}`]: "{{HOME}}/.ssh/id_rsa" },
+    policy: P,
+    script: `const r = await subprocess.exec(["cat", ${JSON.stringify(name)}], { cwd: "src" });\nconsole.log(r.stdout);`,
+    expect: { ...DENIED },
+  });
+}
+
 export const SUBPROCESS_ABUSE = made;
