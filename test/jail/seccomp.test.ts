@@ -15,7 +15,7 @@ function verdict(program: Buffer, call: { arch: number; nr: number; args?: numbe
   const data = Buffer.alloc(64);
   data.writeInt32LE(call.nr, 0);
   data.writeUInt32LE(call.arch, 4);
-  (call.args ?? []).forEach((a, i) => data.writeBigUInt64LE(BigInt(a), 16 + 8 * i));
+  for (const [i, a] of (call.args ?? []).entries()) data.writeBigUInt64LE(BigInt(a), 16 + 8 * i);
   let acc = 0;
   for (let pc = 0; pc < program.length / 8; ) {
     const code = program.readUInt16LE(pc * 8);
