@@ -1,9 +1,12 @@
 /**
  * fs.read / fs.write / fs.list / fs.exists / fs.delete.
  *
- * The decision is made on the canonical path; the effect then opens that path without
- * following a final symlink and re-reads the real path of the open descriptor, so a
- * symlink swapped in between check and use is refused (the check-then-use race).
+ * The decision is made on the canonical path. The effect then pins the parent directory:
+ * it opens it (without following a final symlink), checks that the descriptor is exactly
+ * that directory, and reaches the entry through `/proc/self/fd/N/name`, which the kernel
+ * resolves inside the pinned directory whatever is renamed or swapped later. So a parent
+ * swapped for a symlink between check and use (by a program the run started, racing it)
+ * is refused, and no create, unlink or listing lands outside the checked directory.
  */
 import {
   closeSync,
@@ -16,12 +19,10 @@ import {
   readdirSync,
   readlinkSync,
   readSync,
-  realpathSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { AegisError } from "../../errors.js";
 import { decideFs, isLocalOnlyPath } from "../../policy/decide.js";
 import type { FsAction, Operation } from "../../policy/types.js";
@@ -66,6 +67,52 @@ function realPathOfFd(fd: number): string {
 }
 
 /**
+ * A descriptor of the directory `dir` (a canonical path), refused unless it is exactly that
+ * directory now: a component swapped for a symlink since the check would lead elsewhere.
+ */
+function pinDir(dir: string, cap: string): number {
+  let fd: number;
+  try {
+    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP" || code === "ENOTDIR")
+      throw new AegisError("policy_violation", `${cap} refused: ${dir} changed after the check`);
+    throw e;
+  }
+  let real: string;
+  try {
+    real = realPathOfFd(fd);
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  if (real !== dir) {
+    closeSync(fd);
+    throw new AegisError(
+      "policy_violation",
+      `${cap} refused: ${dir} now resolves to ${real} (changed after the check)`,
+    );
+  }
+  return fd;
+}
+
+/** Runs `use` with the entry `path` reached through its pinned parent directory. */
+function inPinnedParent<T>(path: string, cap: string, use: (entry: string) => T): T {
+  const fd = pinDir(dirname(path), cap);
+  const entry = `/proc/self/fd/${fd}/${basename(path)}`;
+  try {
+    return use(entry);
+  } catch (e) {
+    // Node's own messages name the path it was given: show the real one.
+    if (e instanceof Error && !(e instanceof AegisError)) e.message = e.message.replaceAll(entry, path);
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Opens `path` without following a final symlink, and refuses if the descriptor does not
  * refer to exactly `path` (a parent swapped for a symlink after the check) or if the file
  * has other hard links (another name, possibly outside the allowed tree, for the same bytes).
@@ -82,8 +129,11 @@ function openChecked(path: string, flags: number, cap: string, mode = 0o644): nu
   }
   let fd: number;
   try {
-    fd = openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode);
+    fd = inPinnedParent(path, cap, (entry) =>
+      openSync(entry, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, mode),
+    );
   } catch (e) {
+    if (e instanceof AegisError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENXIO" || code === "EWOULDBLOCK" || code === "EAGAIN")
       throw new AegisError("io_error", `${cap}: ${path} is not a regular file`);
@@ -200,8 +250,11 @@ function makeParents(ctx: RunContext, path: string): void {
   const missing: string[] = [];
   for (let dir = dirname(path); dir !== "/"; dir = dirname(dir)) {
     try {
-      if (!lstatSync(dir).isDirectory())
-        throw new AegisError("io_error", `fs.write: ${dir} is not a directory`);
+      const st = lstatSync(dir);
+      // The canonical path has no symlink left in it: one now is a swap since the check.
+      if (st.isSymbolicLink())
+        throw new AegisError("policy_violation", `fs.write refused: ${dir} changed after the check`);
+      if (!st.isDirectory()) throw new AegisError("io_error", `fs.write: ${dir} is not a directory`);
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
@@ -216,7 +269,7 @@ function makeParents(ctx: RunContext, path: string): void {
         `fs.write: cannot create parent directory ${dir}: ${d.reason}`,
       );
     }
-    mkdirSync(dir, { mode: 0o755 });
+    inPinnedParent(dir, "fs.write", (entry) => mkdirSync(entry, { mode: 0o755 }));
   }
 }
 
@@ -284,36 +337,40 @@ const list: Builtin = async (args, ctx) => {
     { cap: "fs.list", op: fsOp(ctx, "fs.list", raw), target: raw },
     async (_d, op) => {
       const path = pathOf(op);
-      const entries = readdirSync(path, { withFileTypes: true });
-      if (entries.length > MAX_LIST_ENTRIES) {
-        throw new AegisError(
-          "io_error",
-          `fs.list: ${path} has ${entries.length} entries (limit ${MAX_LIST_ENTRIES})`,
-        );
+      const fd = pinDir(path, "fs.list");
+      try {
+        return listPinned(path, `/proc/self/fd/${fd}`);
+      } finally {
+        closeSync(fd);
       }
-      return entries
-        .map((e) => {
-          const type = e.isSymbolicLink()
-            ? "symlink"
-            : e.isDirectory()
-              ? "dir"
-              : e.isFile()
-                ? "file"
-                : "other";
-          let size = 0;
-          try {
-            size = lstatSync(`${path}/${e.name}`).size;
-          } catch {
-            // Vanished between readdir and lstat: report size 0.
-          }
-          return { name: e.name, type, size };
-        })
-        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
     (v) => ({ entries: v.length }),
   );
   return value;
 };
+
+/** The entries of the directory `path`, read through its pinned descriptor at `pinned`. */
+function listPinned(path: string, pinned: string): { name: string; type: string; size: number }[] {
+  const entries = readdirSync(pinned, { withFileTypes: true });
+  if (entries.length > MAX_LIST_ENTRIES) {
+    throw new AegisError(
+      "io_error",
+      `fs.list: ${path} has ${entries.length} entries (limit ${MAX_LIST_ENTRIES})`,
+    );
+  }
+  return entries
+    .map((e) => {
+      const type = e.isSymbolicLink() ? "symlink" : e.isDirectory() ? "dir" : e.isFile() ? "file" : "other";
+      let size = 0;
+      try {
+        size = lstatSync(`${pinned}/${e.name}`).size;
+      } catch {
+        // Vanished between readdir and lstat: report size 0.
+      }
+      return { name: e.name, type, size };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
 
 const exists: Builtin = async (args, ctx) => {
   const raw = pathArg(args, "fs.exists");
@@ -321,10 +378,14 @@ const exists: Builtin = async (args, ctx) => {
     ctx,
     { cap: "fs.exists", op: fsOp(ctx, "fs.exists", raw), target: raw },
     async (_d, op) => {
+      const path = pathOf(op);
+      if (path === "/") return true;
       try {
-        statSync(pathOf(op));
+        // The entry itself (the canonical path has no symlink left to follow).
+        inPinnedParent(path, "fs.exists", (entry) => lstatSync(entry));
         return true;
-      } catch {
+      } catch (e) {
+        if (e instanceof AegisError) throw e;
         return false;
       }
     },
@@ -340,18 +401,13 @@ const remove: Builtin = async (args, ctx) => {
     { cap: "fs.delete", op: fsOp(ctx, "fs.delete", raw), target: raw },
     async (_d, op) => {
       const path = pathOf(op);
-      const st = lstatSync(path);
-      if (!st.isFile())
-        throw new AegisError("io_error", `fs.delete: ${path} is not a regular file (files only)`);
       // The parent must still be the directory that was checked (not swapped for a symlink).
-      if (realpathSync(dirname(path)) !== dirname(path)) {
-        throw new AegisError(
-          "policy_violation",
-          `fs.delete refused: ${dirname(path)} changed after the check`,
-        );
-      }
-      unlinkSync(path);
-      return true;
+      return inPinnedParent(path, "fs.delete", (entry) => {
+        if (!lstatSync(entry).isFile())
+          throw new AegisError("io_error", `fs.delete: ${path} is not a regular file (files only)`);
+        unlinkSync(entry);
+        return true;
+      });
     },
   );
   return value;
