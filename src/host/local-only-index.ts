@@ -138,6 +138,36 @@ export function buildLocalOnlyIndex(policy: ResolvedPolicy, redactor?: Redactor)
 
 const perRun = new WeakMap<RunContext, LocalOnlyIndex>();
 
+/**
+ * Something may have put local-only bytes into a new file (an fs.write to a local-only path,
+ * a local-only command): the next normal command rebuilds the index instead of trusting one
+ * that predates the file.
+ */
+export function invalidateLocalOnlyIndex(ctx: RunContext): void {
+  perRun.delete(ctx);
+}
+
+const turns = new WeakMap<RunContext, Promise<unknown>>();
+
+/**
+ * Runs `task` when the run's earlier exclusive tasks have ended. Subprocesses and writes to
+ * local-only paths take turns, so a normal command never runs while a local-only file is
+ * being made: the index it was checked against would not list the new file, which it could
+ * then read (and print) before the index learns of it.
+ */
+export function localOnlyTurn<T>(ctx: RunContext, task: () => Promise<T>): Promise<T> {
+  const before = turns.get(ctx) ?? Promise.resolve();
+  const mine = before.then(task, task);
+  turns.set(
+    ctx,
+    mine.then(
+      () => undefined,
+      () => undefined,
+    ),
+  );
+  return mine;
+}
+
 /** The run's index, built on first use; its files' bytes join the run's redactor then. */
 export function localOnlyIndexFor(ctx: RunContext): LocalOnlyIndex {
   let index = perRun.get(ctx);

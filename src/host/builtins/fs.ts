@@ -34,6 +34,7 @@ import {
   type RunContext,
 } from "../builtin-types.js";
 import { gate } from "../gate.js";
+import { invalidateLocalOnlyIndex, localOnlyTurn } from "../local-only-index.js";
 import { canonicalPathSync } from "../paths.js";
 
 /** Largest read without an explicit {offset, length}. */
@@ -310,20 +311,31 @@ const write: Builtin = async (args, ctx) => {
           `fs.write refused: a local-only value was read in this run and runtime.no_output_after_local_only_read is set`,
         );
       }
-      makeParents(ctx, path);
-      // No O_TRUNC at open: the hard-link check must happen before any byte changes.
-      const fd = openChecked(path, constants.O_WRONLY | constants.O_CREAT, "fs.write");
-      try {
-        if (!fstatSync(fd).isFile())
-          throw new AegisError("io_error", `fs.write: ${path} is not a regular file`);
-        ftruncateSync(fd, 0);
-        const buf = Buffer.from(bytes, "utf8");
-        let done = 0;
-        while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, done);
-        return buf.length;
-      } finally {
-        closeSync(fd);
-      }
+      const put = async (): Promise<number> => {
+        makeParents(ctx, path);
+        // No O_TRUNC at open: the hard-link check must happen before any byte changes.
+        const fd = openChecked(path, constants.O_WRONLY | constants.O_CREAT, "fs.write");
+        try {
+          if (!fstatSync(fd).isFile())
+            throw new AegisError("io_error", `fs.write: ${path} is not a regular file`);
+          ftruncateSync(fd, 0);
+          const buf = Buffer.from(bytes, "utf8");
+          let done = 0;
+          while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, done);
+          return buf.length;
+        } finally {
+          closeSync(fd);
+        }
+      };
+      if (!isLocalOnlyPath(ctx.policy, path)) return put();
+      // A new local-only file: not while a command runs, and the next one re-indexes.
+      return localOnlyTurn(ctx, async () => {
+        try {
+          return await put();
+        } finally {
+          invalidateLocalOnlyIndex(ctx);
+        }
+      });
     },
     (n) => ({ bytes: n }),
   );

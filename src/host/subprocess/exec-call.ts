@@ -34,7 +34,12 @@ import type { Operation, PathRule } from "../../policy/types.js";
 import { argvPathArgs } from "../argv-paths.js";
 import { type HostValue, isSealedRef, type RunContext } from "../builtin-types.js";
 import { gate } from "../gate.js";
-import { indirectLocalOnlyProblem, localOnlyIndexFor } from "../local-only-index.js";
+import {
+  indirectLocalOnlyProblem,
+  invalidateLocalOnlyIndex,
+  localOnlyIndexFor,
+  localOnlyTurn,
+} from "../local-only-index.js";
 import { refuse } from "../net/refuse.js";
 import { canonicalPath } from "../paths.js";
 import { buildChildEnv, childPath, scriptEnvProblem } from "./child-env.js";
@@ -52,6 +57,24 @@ export interface ExecDeps {
 const CAP = "subprocess.exec";
 
 export async function execCall(ctx: RunContext, args: ExecArgs, deps: ExecDeps): Promise<HostValue> {
+  if (ctx.policy.filesystem.localOnlyRead.length === 0) return execOne(ctx, args, deps);
+  // With local-only files, commands take turns with each other and with writes to local-only
+  // paths (local-only-index.ts), and a local-only command may have made new ones.
+  return localOnlyTurn(ctx, async () => {
+    try {
+      return await execOne(ctx, args, deps);
+    } finally {
+      if (localOnlyCommand(ctx.policy, plainArgv0(ctx, args.argv[0]))) invalidateLocalOnlyIndex(ctx);
+    }
+  });
+}
+
+function plainArgv0(ctx: RunContext, v: MaybeSealed | undefined): string {
+  if (v === undefined) return "";
+  return typeof v === "string" ? v : ctx.sealed.reveal(v);
+}
+
+async function execOne(ctx: RunContext, args: ExecArgs, deps: ExecDeps): Promise<HostValue> {
   const policy = ctx.policy;
   const reveal = (v: MaybeSealed) => (typeof v === "string" ? v : ctx.sealed.reveal(v));
   const argv = args.argv.map(reveal);

@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { AegisError } from "../../../src/errors.js";
 import type { HostValue } from "../../../src/host/builtin-types.js";
+import { FS_BUILTINS } from "../../../src/host/builtins/fs.js";
 import { SUBPROCESS_BUILTINS } from "../../../src/host/builtins/subprocess.js";
 import { buildLocalOnlyIndex, literalBase } from "../../../src/host/local-only-index.js";
 import { SecretRedactor } from "../../../src/host/redact.js";
@@ -193,5 +194,55 @@ sandbox = "bwrap"
     const r = (await exec([["cat", "vault/secret.txt"]], run.ctx)) as { code: HostValue; stdout: HostValue };
     assert.equal(r.code, 0);
     assert.equal(typeof r.stdout, "object", "sealed");
+  });
+});
+
+describe("a local-only file made during the run", () => {
+  const KEY = "sk-live-ABCDEFGH-0123456789-index";
+  let pd: PolicyDir;
+  beforeEach(async () => {
+    pd = await policyFromToml(`
+[filesystem]
+read_allow      = ["box/**"]
+write_allow     = ["box/**"]
+local_only_read = ["box/vault/**"]
+
+[environment]
+local_only_vars = ["MY_KEY"]
+
+[subprocess]
+allow_commands      = ["grep", "sleep"]
+local_only_commands = ["sh"]
+`);
+    mkdirSync(join(pd.dir, "box", "vault"), { recursive: true });
+    writeFileSync(join(pd.dir, "box", "readme.txt"), "hello\n");
+  });
+  afterEach(() => pd.cleanup());
+  const fs = FS_BUILTINS;
+
+  it("is not read back by a normal command through its directory after an earlier command built the index (grep -r)", async () => {
+    const run = makeRun(pd.policy, { MY_KEY: KEY });
+    // The first normal command builds the run's index while box/vault is empty.
+    await exec([["grep", "-r", "nothing-here", "box"]], run.ctx);
+    await fs["fs.write"]!(["box/vault/k.txt", run.secret("MY_KEY", KEY)], run.ctx);
+    const message = await refused(exec([["grep", "-r", "-h", "sk-", "box"]], run.ctx));
+    assert.match(message, /holds the local-only file .*box\/vault\/k\.txt/);
+    assert.ok(!run.visible().includes(KEY));
+  });
+
+  it("is not read by a normal command that runs while the write is pending: they take turns", async () => {
+    const run = makeRun(pd.policy, { MY_KEY: KEY });
+    await exec([["grep", "-r", "nothing-here", "box"]], run.ctx);
+    // Started together: the write goes first or waits for the command, never in the middle.
+    const write = fs["fs.write"]!(["box/vault/k2.txt", run.secret("MY_KEY", KEY)], run.ctx);
+    const grep = exec([["grep", "-r", "-h", "sk-", "box"]], run.ctx).then(
+      (v) => ({ ok: true as const, v }),
+      (e: unknown) => ({ ok: false as const, e }),
+    );
+    await write;
+    const g = await grep;
+    if (g.ok) assert.ok(!String((g.v as Record<string, HostValue>).stdout).includes("sk-live"));
+    else assert.equal((g.e as AegisError).kind, "policy_violation");
+    await refused(exec([["grep", "-r", "-h", "sk-", "box"]], run.ctx));
   });
 });
