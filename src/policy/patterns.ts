@@ -49,7 +49,8 @@ export function pathPatternProblem(pattern: string): string | undefined {
   return undefined;
 }
 
-export type PatternKind = "allow" | "deny";
+/** `local-only` expands like an allow pattern and matches like a deny one (a protection). */
+export type PatternKind = "allow" | "deny" | "local-only";
 
 /**
  * Escapes glob syntax in a literal directory name (the root or home), so a home called
@@ -96,8 +97,9 @@ export function compilePathRule(
 ): PathRule {
   const glob = expandPathPattern(value, root, home, kind);
   // Deny matches generously: dotfiles always, and case-insensitively (a case-insensitive
-  // mount must not open `~/.SSH`); allow matches strictly.
-  const options = { dot: true, nocase: kind === "deny" };
+  // mount must not open `~/.SSH`); so does local-only (`cfg/TOKEN` must not be read in the
+  // clear where it is `cfg/token`); allow matches strictly.
+  const options = { dot: true, nocase: kind !== "allow" };
   const full = lazyGlob(glob, options);
   // `dir/**` also covers `dir` itself (listing a denied directory is denied).
   const dirOnly = glob.endsWith("/**") ? lazyGlob(glob.slice(0, -3) || "/", options) : undefined;

@@ -239,7 +239,7 @@ export function compilePolicy(layers: PolicyLayer[], ctx: ResolveContext): Resol
     requiresApproval: entries("requires_approval"),
     filesystem: {
       readAllow: paths("filesystem.read_allow", "allow"),
-      localOnlyRead: paths("filesystem.local_only_read", "allow"),
+      localOnlyRead: paths("filesystem.local_only_read", "local-only"),
       writeAllow: paths("filesystem.write_allow", "allow"),
       deleteAllow: paths("filesystem.delete_allow", "allow"),
       deny: paths("filesystem.deny", "deny"),

@@ -271,6 +271,16 @@ table("base", [
     local(own("filesystem.local_only_read", "config/local/**")),
   ],
   [
+    "a case variant of a local-only path is sealed too (a case-insensitive mount must not read it in the clear)",
+    read("CONFIG/Local/db.json"),
+    local(own("filesystem.local_only_read", "config/local/**")),
+  ],
+  [
+    "a case variant of a ~ local-only file is sealed too",
+    read("~/.config/MYAPP/TOKEN"),
+    local(own("filesystem.local_only_read", "~/.config/myapp/token")),
+  ],
+  [
     "listing a local-only dir is plain metadata",
     list("config/local"),
     allow(own("filesystem.local_only_read", "config/local/**")),
