@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { AuditLog } from "../audit/writer.js";
 import { argvPathArgs } from "../host/argv-paths.js";
 import { defaultAuditLog, loadPolicySync } from "../host/load-policy.js";
+import { buildLocalOnlyIndex, indirectReadProblem } from "../host/local-only-index.js";
 import { canonicalPathSync } from "../host/paths.js";
 import { capabilityOf, decide, isLocalOnlyPath } from "../policy/decide.js";
 import { normaliseHost, parseAddress } from "../policy/patterns.js";
@@ -107,7 +108,10 @@ function checkTreeReadable(policy: ResolvedPolicy, dir: string): Decision | unde
         stack.push(p);
         continue;
       }
-      const d = decide(policy, { kind: "fs.read", path: p });
+      const d =
+        st.nlink > 1 && st.isFile()
+          ? hardLinkDecision(p, st.nlink)
+          : decide(policy, { kind: "fs.read", path: p });
       if (d.decision !== "allow") {
         return {
           decision: "deny",
@@ -116,6 +120,73 @@ function checkTreeReadable(policy: ResolvedPolicy, dir: string): Decision | unde
           sealed: false,
         };
       }
+    }
+  }
+  return undefined;
+}
+
+/** A file with other hard links: its bytes may be a protected file's under a readable name. */
+function hardLinkDecision(path: string, nlink: number): Decision {
+  return {
+    decision: "deny",
+    reason: `${path} has ${nlink} hard links; a hard link can expose a file from outside the allowed tree`,
+    rule: "hook: hard link",
+    sealed: false,
+  };
+}
+
+/** A Read or Grep of one file is denied when the file has other hard links (as fs.read does). */
+function otherHardLinks(path: string): Verdict | undefined {
+  let st: ReturnType<typeof lstatSync>;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile() || st.nlink <= 1) return undefined;
+  return fromDecision("fs.read", path, hardLinkDecision(path, st.nlink));
+}
+
+/** Every directory below `dir`, down to `depth` levels, must be listable. */
+function checkDirsListable(policy: ResolvedPolicy, dir: string, depth: number): Decision | undefined {
+  let seen = 0;
+  const stack: [string, number][] = [[dir, 0]];
+  while (stack.length > 0) {
+    const [current, level] = stack.pop()!;
+    if (level >= depth) continue;
+    let names: string[];
+    try {
+      names = readdirSync(current);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (++seen > MAX_WALK_ENTRIES) {
+        return {
+          decision: "deny",
+          reason: `Glob under ${dir}: more than ${MAX_WALK_ENTRIES} entries to check; use a narrower path or pattern`,
+          rule: "hook: tree too large to check",
+          sealed: false,
+        };
+      }
+      const p = current === "/" ? `/${name}` : `${current}/${name}`;
+      let st: ReturnType<typeof lstatSync>;
+      try {
+        st = lstatSync(p);
+      } catch {
+        continue;
+      }
+      if (!st.isDirectory()) continue;
+      const d = decide(policy, { kind: "fs.list", path: p });
+      if (d.decision === "deny") {
+        return {
+          decision: "deny",
+          reason: `Glob under ${dir} would list ${p} (${d.reason}); use a narrower pattern`,
+          rule: d.rule,
+          sealed: false,
+        };
+      }
+      stack.push([p, level + 1]);
     }
   }
   return undefined;
@@ -148,8 +219,10 @@ async function decideNative(
     return fromDecision(kind, path, d);
   };
   switch (tool) {
-    case "Read":
-      return fsDecision("fs.read", stringField(input, "file_path"));
+    case "Read": {
+      const v = fsDecision("fs.read", stringField(input, "file_path"));
+      return v.allow ? (otherHardLinks(v.target) ?? v) : v;
+    }
     case "Glob": {
       const dir = typeof input.path === "string" && input.path ? input.path : cwd;
       const listed = fsDecision("fs.list", dir);
@@ -166,12 +239,17 @@ async function decideNative(
               : { parts: [...acc.parts, part], done: false },
           { parts: [], done: false },
         ).parts;
-      const escapes = pattern.startsWith("/") || pattern.startsWith("~") || pattern.split("/").includes("..");
-      if (!escapes) return listed;
       const prefix = pattern.startsWith("/") ? `/${fixed.filter(Boolean).join("/")}` : fixed.join("/");
-      const base =
+      const start =
         pattern.startsWith("/") || pattern.startsWith("~") ? prefix || "/" : `${listed.target}/${prefix}`;
-      return fsDecision("fs.list", base);
+      const from = fsDecision("fs.list", start);
+      if (!from.allow) return from;
+      // Below its fixed part the pattern can enter directories (`*/x`, `**/*`): each one it
+      // may list must be listable (ripgrep would print the names inside a denied one).
+      const rest = pattern.split("/").slice(fixed.length, -1);
+      const depth = rest.includes("**") ? Number.POSITIVE_INFINITY : rest.length;
+      const reach = depth > 0 ? checkDirsListable(policy, from.target, depth) : undefined;
+      return reach ? fromDecision("fs.list", from.target, reach) : from;
     }
     case "Grep": {
       const raw = typeof input.path === "string" && input.path ? input.path : cwd;
@@ -184,7 +262,8 @@ async function decideNative(
         isDir = false;
       }
       const tree = isDir ? checkTreeReadable(policy, v.target) : undefined;
-      return tree ? fromDecision("fs.read", v.target, tree) : v;
+      if (tree) return fromDecision("fs.read", v.target, tree);
+      return isDir ? v : (otherHardLinks(v.target) ?? v);
     }
     case "Write":
     case "Edit":
@@ -235,13 +314,33 @@ async function decideNative(
       } catch (e) {
         return denied("subprocess.exec", command, (e as Error).message, "path canonicalisation");
       }
-      const op: Operation = {
-        kind: "subprocess.exec",
-        argv: parsed.argv,
-        cwd: canonicalPathSync(cwd, base),
+      const execCwd = canonicalPathSync(cwd, base);
+      const op: Operation = { kind: "subprocess.exec", argv: parsed.argv, cwd: execCwd, pathArgs };
+      const shown = parsed.argv.join(" ");
+      const d = decide(policy, op);
+      if (d.decision !== "allow" || policy.filesystem.localOnlyRead.length === 0)
+        return fromDecision("subprocess.exec", shown, d);
+      // What the command prints enters the transcript, where nothing can redact it: no
+      // directory argument or working directory (the root apart, as in a run) that holds a
+      // local-only file, no other hard link to one, no git rev:path of one.
+      const problem = indirectReadProblem(
+        policy,
+        buildLocalOnlyIndex(policy),
+        parsed.argv,
+        execCwd,
         pathArgs,
-      };
-      return fromDecision("subprocess.exec", parsed.argv.join(" "), decide(policy, op));
+        {
+          rootCwd: false,
+        },
+      );
+      if (problem)
+        return denied(
+          "subprocess.exec",
+          shown,
+          `Bash denied: ${problem}; its output would put local-only content in the transcript: ${USE_AEGIS}`,
+          "filesystem.local_only_read",
+        );
+      return fromDecision("subprocess.exec", shown, d);
     }
     default:
       return denied(

@@ -21,7 +21,8 @@ import {
   readSync,
   realpathSync,
 } from "node:fs";
-import { joinPosix } from "../policy/patterns.js";
+import { decideFs, isLocalOnlyPath } from "../policy/decide.js";
+import { absolutePath, joinPosix } from "../policy/patterns.js";
 import type { ResolvedPolicy } from "../policy/types.js";
 import type { Redactor, RunContext } from "./builtin-types.js";
 
@@ -239,6 +240,49 @@ function symlinkIntoLocalOnly(index: LocalOnlyIndex, dir: string): string | unde
         if (hit) return `${p} (under ${dir}) is a symlink leading to the local-only file ${hit}`;
       }
     }
+  }
+  return undefined;
+}
+
+/** `HEAD:path`, `v1.0:./x`: git's `<rev>:<path>` names a file as stored in the repository. */
+const REV_PATH = /^[^-:/\s][^:\s]*:(?!\/\/)(.+)$/;
+
+/**
+ * Why a normal command would read a local-only file indirectly, or undefined: a directory
+ * argument (or working directory) that holds one, another hard link to one, a symlink
+ * under a directory argument that leads to one, or a `rev:path` that names one (or a
+ * denied file) as stored in git. `rootCwd`: whether a working directory that is the root
+ * itself counts (the Claude Code hook cannot redact what a command prints, a run can).
+ */
+export function indirectReadProblem(
+  policy: ResolvedPolicy,
+  index: LocalOnlyIndex,
+  argv: readonly string[],
+  cwd: string,
+  pathArgs: Record<string, string>,
+  options: { rootCwd: boolean },
+): string | undefined {
+  for (const arg of argv.slice(1)) {
+    const m = REV_PATH.exec(arg);
+    if (!m) continue;
+    const rel = m[1]!;
+    // git reads `rev:path` from the top of the repository, `rev:./path` from the working directory.
+    for (const from of [cwd, policy.root]) {
+      const abs = absolutePath(rel, from, policy.home);
+      if (isLocalOnlyPath(policy, abs))
+        return `argument ${JSON.stringify(arg)} names the local-only file ${abs}`;
+      const d = decideFs(policy, "fs.read", abs);
+      if (d.decision === "deny" && !d.rule.startsWith("default deny"))
+        return `argument ${JSON.stringify(arg)} names ${abs}: ${d.reason}`;
+    }
+  }
+  for (const [raw, canonical] of Object.entries(pathArgs)) {
+    const problem = indirectLocalOnlyProblem(index, canonical);
+    if (problem) return `argument ${JSON.stringify(raw)}: ${problem}`;
+  }
+  if (cwd !== policy.root || options.rootCwd) {
+    const problem = indirectLocalOnlyProblem(index, cwd);
+    if (problem) return `working directory: ${problem}`;
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
  * call leaves a `source: "hook"` record in a chain that `aegis audit verify` accepts.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -33,6 +33,12 @@ allow_commands = ["ls", "git", "echo", "cat"]
 const APPROVAL_POLICY = BASE_POLICY.replace('requires_approval = ["!subprocess.exec"]\n', "");
 
 const NO_ECHO_POLICY = BASE_POLICY.replace('"ls", "git", "echo", "cat"', '"ls", "git", "cat"');
+
+/** src/web/ denied: a Glob must not list the names inside it. */
+const GLOB_DENY_POLICY = BASE_POLICY.replace(
+  'write_allow = ["src/**", "notebooks/**"]',
+  'write_allow = ["src/**", "notebooks/**"]\ndeny = ["src/web/**"]',
+);
 
 /** .env is usable but local-only (replacing the inherited deny). */
 const DOTENV_LOCAL_ONLY_POLICY = `inherits = "secure-defaults"
@@ -72,6 +78,7 @@ function project(t: { after: (fn: () => void) => void }, policy: string): TempPr
   write(r("src/withenv/.env"), "KEY=secret\n");
   write(r("src/private/token.txt"), "tok-123\n");
   write(r("src/private/x.py"), "x = 1\n");
+  linkSync(r("src/private/token.txt"), r("src/tok-link.txt"));
   write(r("src/web/index.js"), "export {};\n");
   write(r("src/web/node_modules/tls-fixture/server.pem"), "-----BEGIN PRIVATE KEY-----\n");
   write(r("notebooks/n.ipynb"), '{"cells":[]}\n');
@@ -263,6 +270,36 @@ const CASES: HookCase[] = [
     cap: "fs.read",
     target: inRoot("src/withenv"),
     reason: /would read .*\/src\/withenv\/\.env/,
+  },
+  {
+    name: "Read of another hard link to a local-only file is denied (the same bytes under a readable name)",
+    fixture: "read-hard-link.json",
+    allow: false,
+    cap: "fs.read",
+    reason: /has 2 hard links/,
+  },
+  {
+    name: "Glob whose pattern enters a denied directory below the path is denied (web/*)",
+    fixture: "glob-into-denied-dir.json",
+    policy: GLOB_DENY_POLICY,
+    allow: false,
+    cap: "fs.list",
+    reason: /src\/web matches filesystem\.deny/,
+  },
+  {
+    name: "Glob with ** that would walk into a denied directory is denied",
+    fixture: "glob-doublestar-denied-dir.json",
+    policy: GLOB_DENY_POLICY,
+    allow: false,
+    cap: "fs.list",
+    reason: /would list .*src\/web/,
+  },
+  {
+    name: "Glob of one level (*.py) stays allowed beside a denied subdirectory",
+    fixture: "glob-one-level.json",
+    policy: GLOB_DENY_POLICY,
+    allow: true,
+    cap: "fs.list",
   },
   {
     name: "Grep over a directory holding a local-only file is denied (matches would enter the transcript)",
@@ -523,12 +560,42 @@ const CASES: HookCase[] = [
     target: literal("cat src/a.py"),
   },
   {
-    name: "Bash `cat a.py` from the src/ cwd is allowed (arguments resolve against the session cwd)",
+    name: "Bash `cat b.py` from the src/clean/ cwd is allowed (arguments resolve against the session cwd)",
     fixture: "bash-subdir-cat.json",
     args: rootPolicy,
     allow: true,
     cap: "subprocess.exec",
-    target: literal("cat a.py"),
+    target: literal("cat b.py"),
+  },
+  // Bash: a local-only file read by a name the argument check alone does not see
+  {
+    name: "Bash `ls -R src/private` is denied (a directory argument that holds a local-only file)",
+    fixture: "bash-ls-r-local-only-dir.json",
+    allow: false,
+    cap: "subprocess.exec",
+    reason: /directory .*src\/private holds the local-only file .*token\.txt.*transcript/,
+  },
+  {
+    name: "Bash `git grep --no-index tok` from the src/ cwd is denied (it walks a working directory that holds a local-only file)",
+    fixture: "bash-subdir-git-grep.json",
+    args: rootPolicy,
+    allow: false,
+    cap: "subprocess.exec",
+    reason: /working directory: directory .*\/src holds the local-only file/,
+  },
+  {
+    name: "Bash `cat src/tok-link.txt` is denied (another hard link to a local-only file)",
+    fixture: "bash-cat-hard-link.json",
+    allow: false,
+    cap: "subprocess.exec",
+    reason: /local-only/,
+  },
+  {
+    name: "Bash `git show HEAD:src/private/token.txt` is denied (git's rev:path of a local-only file)",
+    fixture: "bash-git-show-rev-path.json",
+    allow: false,
+    cap: "subprocess.exec",
+    reason: /HEAD:src\/private\/token\.txt/,
   },
   // Bash: shell syntax the hook cannot reduce to argv
   {

@@ -21,21 +21,13 @@ import {
 import type { ProbeResult } from "../../jail/probe.js";
 import { runProcess } from "../../jail/spawn.js";
 import { basename } from "../../policy/commands.js";
-import {
-  decide,
-  decideFs,
-  isLocalOnlyPath,
-  localOnlyCommand,
-  type SealedArgv,
-  sealedCandidates,
-} from "../../policy/decide.js";
-import { absolutePath } from "../../policy/patterns.js";
+import { decide, localOnlyCommand, type SealedArgv, sealedCandidates } from "../../policy/decide.js";
 import type { Operation, PathRule } from "../../policy/types.js";
 import { argvPathArgs } from "../argv-paths.js";
 import { type HostValue, isSealedRef, type RunContext } from "../builtin-types.js";
 import { gate } from "../gate.js";
 import {
-  indirectLocalOnlyProblem,
+  indirectReadProblem,
   invalidateLocalOnlyIndex,
   localOnlyIndexFor,
   localOnlyTurn,
@@ -276,14 +268,11 @@ function hardenGit(env: Record<string, string>): void {
 /** True when a path component is `.git` (any case): git's own control files. */
 const inGitDir = (path: string) => path.split("/").some((c) => c.toLowerCase() === ".git");
 
-/** `HEAD:path`, `v1.0:./x`: git's `<rev>:<path>` names a file as stored in the repository. */
-const REV_PATH = /^[^-:/\s][^:\s]*:(?!\/\/)(.+)$/;
-
 /**
- * Why a normal command would read a local-only file indirectly, or undefined: a directory
- * argument (or working directory) that holds one, another hard link to one, a symlink
- * under a directory argument that leads to one, or a `rev:path` that names one (or a
- * denied file) as stored in git.
+ * Why a normal command would read a local-only file indirectly (local-only-index.ts). The
+ * root itself is every command's usual working directory: what a command finds by walking it
+ * is redacted (the index gave the redactor every local-only file's bytes), and hidden
+ * outright only in the jail.
  */
 function indirectLocalOnlyRead(
   ctx: RunContext,
@@ -291,34 +280,7 @@ function indirectLocalOnlyRead(
   cwd: string,
   pathArgs: Record<string, string>,
 ): string | undefined {
-  const policy = ctx.policy;
-  for (const arg of argv.slice(1)) {
-    const m = REV_PATH.exec(arg);
-    if (!m) continue;
-    const rel = m[1]!;
-    // git reads `rev:path` from the top of the repository, `rev:./path` from the working directory.
-    for (const from of [cwd, policy.root]) {
-      const abs = absolutePath(rel, from, policy.home);
-      if (isLocalOnlyPath(policy, abs))
-        return `argument ${JSON.stringify(arg)} names the local-only file ${abs}`;
-      const d = decideFs(policy, "fs.read", abs);
-      if (d.decision === "deny" && !d.rule.startsWith("default deny"))
-        return `argument ${JSON.stringify(arg)} names ${abs}: ${d.reason}`;
-    }
-  }
-  const index = localOnlyIndexFor(ctx);
-  for (const [raw, canonical] of Object.entries(pathArgs)) {
-    const problem = indirectLocalOnlyProblem(index, canonical);
-    if (problem) return `argument ${JSON.stringify(raw)}: ${problem}`;
-  }
-  // The root itself is every command's usual working directory; what a command finds by
-  // walking it is redacted (the index gave the redactor every local-only file's bytes), and
-  // hidden outright only in the jail.
-  if (cwd !== policy.root) {
-    const problem = indirectLocalOnlyProblem(index, cwd);
-    if (problem) return `working directory: ${problem}`;
-  }
-  return undefined;
+  return indirectReadProblem(ctx.policy, localOnlyIndexFor(ctx), argv, cwd, pathArgs, { rootCwd: false });
 }
 
 /**
