@@ -246,8 +246,10 @@ async function decideNative(
       if (!from.allow) return from;
       // Below its fixed part the pattern can enter directories (`*/x`, `**/*`): each one it
       // may list must be listable (ripgrep would print the names inside a denied one).
-      const rest = pattern.split("/").slice(fixed.length, -1);
-      const depth = rest.includes("**") ? Number.POSITIVE_INFINITY : rest.length;
+      const rest = pattern.split("/").slice(fixed.length);
+      // `**` anywhere (the last segment too) or a brace (`{**/*.x,y}`) can reach any depth.
+      const unbounded = rest.some((seg) => seg.includes("**") || seg.includes("{"));
+      const depth = unbounded ? Number.POSITIVE_INFINITY : rest.length - 1;
       const reach = depth > 0 ? checkDirsListable(policy, from.target, depth) : undefined;
       return reach ? fromDecision("fs.list", from.target, reach) : from;
     }

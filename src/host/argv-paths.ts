@@ -36,6 +36,14 @@ export function argvPathArgs(
     if (candidates.length === 0 && arg !== "" && !arg.startsWith("-") && lexists(resolve(dir, arg))) {
       candidates.push(arg);
     }
+    // A bare name as an option's value, glued (`-Csrc`) or after `=` (`--directory=src`):
+    // checked when it exists, like a bare word.
+    const glued = /^-[^-]./.test(arg)
+      ? arg.slice(2)
+      : arg.startsWith("--")
+        ? arg.split("=", 2)[1]
+        : undefined;
+    if (glued && !candidates.includes(glued) && lexists(resolve(dir, glued))) candidates.push(glued);
     const standIn = sealedArgv?.[i];
     for (const c of candidates) {
       if (Object.hasOwn(out, c)) continue;

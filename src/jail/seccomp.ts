@@ -6,9 +6,10 @@
  * is a file (`/run/docker.sock`, the user's D-Bus at `/run/user/UID/bus`, an ssh-agent or
  * gpg-agent socket) stays reachable through the read-only view of `/`, and connecting to one
  * does not need write access. Each of those services would run whatever the child asks
- * outside the jail. `socketpair` (a different system call) still works, so pipes between a
- * child's own processes do; `io_uring`, which can create sockets without the `socket` call,
- * is refused too.
+ * outside the jail. `socketpair` (a different system call) still works for stream and
+ * seqpacket pairs, so pipes between a child's own processes do; a datagram pair is refused
+ * (it can send to a socket path: `/dev/log`, journald); `io_uring`, which can create sockets
+ * without the `socket` call, is refused too.
  *
  * The program is classic BPF over `struct seccomp_data` (nr at byte 0, arch at 4, the first
  * argument at 16, little-endian), built here because the format is small and fixed: a system
@@ -16,6 +17,7 @@
  */
 
 const LD_W_ABS = 0x20;
+const AND_K = 0x54;
 const JEQ_K = 0x15;
 const JGE_K = 0x35;
 const RET_K = 0x06;
@@ -26,6 +28,9 @@ const RET_ERRNO = 0x00050000;
 const EACCES = 13;
 const ENOSYS = 38;
 const AF_UNIX = 1;
+const SOCK_DGRAM = 2;
+/** The type argument's low bits; SOCK_NONBLOCK and SOCK_CLOEXEC sit above them. */
+const SOCK_TYPE_MASK = 0xf;
 /** Same number on every Linux architecture (the shared system call table). */
 const NR_IO_URING_SETUP = 425;
 /** x32 system calls are native numbers with this bit set. */
@@ -35,13 +40,14 @@ interface Arch {
   /** AUDIT_ARCH_* of the native ABI. */
   audit: number;
   socket: number;
+  socketpair: number;
   /** Refuse numbers from this bit up (the x32 ABI on x86-64). */
   foreignFrom?: number;
 }
 
 const ARCHES: Readonly<Record<string, Arch>> = {
-  x64: { audit: 0xc000003e, socket: 41, foreignFrom: X32_SYSCALL_BIT },
-  arm64: { audit: 0xc00000b7, socket: 198 },
+  x64: { audit: 0xc000003e, socket: 41, socketpair: 53, foreignFrom: X32_SYSCALL_BIT },
+  arm64: { audit: 0xc00000b7, socket: 198, socketpair: 199 },
 };
 
 type Insn = { code: number; jt?: string; jf?: string; k: number } | { label: string };
@@ -56,9 +62,17 @@ export function unixSocketFilter(arch: string = process.arch): Buffer | undefine
     { code: LD_W_ABS, k: 0 },
     ...(a.foreignFrom === undefined ? [] : [{ code: JGE_K, k: a.foreignFrom, jt: "kill" }]),
     { code: JEQ_K, k: NR_IO_URING_SETUP, jt: "nosys" },
+    { code: JEQ_K, k: a.socketpair, jt: "pair" },
     { code: JEQ_K, k: a.socket, jf: "allow" },
     { code: LD_W_ABS, k: 16 },
     { code: JEQ_K, k: AF_UNIX, jt: "refuse", jf: "allow" },
+    // A datagram pair can still send to a socket path (sendto, or connect then send).
+    { label: "pair" },
+    { code: LD_W_ABS, k: 16 },
+    { code: JEQ_K, k: AF_UNIX, jf: "allow" },
+    { code: LD_W_ABS, k: 24 },
+    { code: AND_K, k: SOCK_TYPE_MASK },
+    { code: JEQ_K, k: SOCK_DGRAM, jt: "refuse", jf: "allow" },
     { label: "allow" },
     { code: RET_K, k: RET_ALLOW },
     { label: "refuse" },

@@ -163,6 +163,16 @@ export function isLocalOnlyPath(policy: ResolvedPolicy, path: string): boolean {
   return policy.filesystem.localOnlyRead.some((r) => r.test(path));
 }
 
+/**
+ * Whether sealed bytes may be written to `path`: local-only in its exact spelling. A case
+ * variant (`data/VAULT/k` for `data/vault/**`) reads back sealed, but the local-only index
+ * and the jail find local-only files by the spelling the policy gives, so on a
+ * case-sensitive file system it would be a file nothing else knows to protect.
+ */
+export function isLocalOnlyDestination(policy: ResolvedPolicy, path: string): boolean {
+  return policy.filesystem.localOnlyRead.some((r) => (r.testExact ?? r.test)(path));
+}
+
 // ---------------------------------------------------------------- network
 
 export function decideNet(policy: ResolvedPolicy, op: Extract<Operation, { kind: "net.http" }>): Decision {

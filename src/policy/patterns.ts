@@ -99,12 +99,16 @@ export function compilePathRule(
   // Deny matches generously: dotfiles always, and case-insensitively (a case-insensitive
   // mount must not open `~/.SSH`); so does local-only (`cfg/TOKEN` must not be read in the
   // clear where it is `cfg/token`); allow matches strictly.
-  const options = { dot: true, nocase: kind !== "allow" };
-  const full = lazyGlob(glob, options);
-  // `dir/**` also covers `dir` itself (listing a denied directory is denied).
-  const dirOnly = glob.endsWith("/**") ? lazyGlob(glob.slice(0, -3) || "/", options) : undefined;
-  const test = (p: string): boolean => full(p) || (dirOnly?.(p) ?? false);
-  return { value, origin, glob, test };
+  const matcher = (nocase: boolean) => {
+    const options = { dot: true, nocase };
+    const full = lazyGlob(glob, options);
+    // `dir/**` also covers `dir` itself (listing a denied directory is denied).
+    const dirOnly = glob.endsWith("/**") ? lazyGlob(glob.slice(0, -3) || "/", options) : undefined;
+    return (p: string): boolean => full(p) || (dirOnly?.(p) ?? false);
+  };
+  const test = matcher(kind !== "allow");
+  if (kind !== "local-only") return { value, origin, glob, test };
+  return { value, origin, glob, test, testExact: matcher(false) };
 }
 
 // ---------------------------------------------------------------- hosts

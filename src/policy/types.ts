@@ -94,6 +94,12 @@ export interface PathRule extends Entry {
   /** The absolute glob the pattern expands to. */
   glob: string;
   test: (canonicalPath: string) => boolean;
+  /**
+   * local_only_read only: the case-exact match. `test` ignores case (a protection); where a
+   * local-only path is a destination (sealed bytes written there), only the exact spelling
+   * counts, since the index and the jail look for that spelling.
+   */
+  testExact?: (canonicalPath: string) => boolean;
 }
 
 /** A host glob: `example.com`, `*.example.com` (subdomains only), or `*`. */

@@ -295,6 +295,22 @@ const CASES: HookCase[] = [
     reason: /would list .*src\/web/,
   },
   {
+    name: "Glob of a bare ** that would walk into a denied directory is denied",
+    fixture: "glob-trailing-doublestar.json",
+    policy: GLOB_DENY_POLICY,
+    allow: false,
+    cap: "fs.list",
+    reason: /would list .*src\/web/,
+  },
+  {
+    name: "Glob with ** inside braces that would walk into a denied directory is denied",
+    fixture: "glob-brace-doublestar.json",
+    policy: GLOB_DENY_POLICY,
+    allow: false,
+    cap: "fs.list",
+    reason: /would list .*src\/web/,
+  },
+  {
     name: "Glob of one level (*.py) stays allowed beside a denied subdirectory",
     fixture: "glob-one-level.json",
     policy: GLOB_DENY_POLICY,

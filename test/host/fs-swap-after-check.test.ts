@@ -100,6 +100,8 @@ describe("fs builtins against a parent directory swapped for a symlink after the
     assert.equal(await FS_BUILTINS["fs.read"]!(["work/tmp/new/a.txt"], run.ctx), "hello");
     assert.equal(await FS_BUILTINS["fs.exists"]!(["work/tmp/new/a.txt"], run.ctx), true);
     assert.equal(await FS_BUILTINS["fs.exists"]!(["work/tmp/new/b.txt"], run.ctx), false);
+    // Below a regular file: simply not there (not "changed after the check").
+    assert.equal(await FS_BUILTINS["fs.exists"]!(["work/tmp/new/a.txt/x"], run.ctx), false);
     const names = ((await FS_BUILTINS["fs.list"]!(["work/tmp"], run.ctx)) as { name: string }[]).map(
       (e) => e.name,
     );

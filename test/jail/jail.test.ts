@@ -327,6 +327,37 @@ sandbox             = "bwrap"
   });
 });
 
+describe("bubblewrap jail: a local-only command and a literal local-only path", { skip }, () => {
+  it("cannot write below a literal local-only entry that does not exist yet (it is not made a writable directory)", async () => {
+    const pd = await policyFromToml(`
+[filesystem]
+read_allow      = ["cfg/**"]
+write_allow     = ["cfg/**"]
+local_only_read = ["cfg/token"]
+[subprocess]
+local_only_commands = ["node"]
+sandbox             = "bwrap"
+`);
+    try {
+      mkdirSync(join(pd.dir, "cfg"));
+      const leak = join(pd.dir, "cfg", "token", "leak");
+      const r = await run(pd.policy, ["node", "-e", WRITE_FILES], { stdin: JSON.stringify([leak]) });
+      assert.equal(r.code, 3);
+      assert.equal(existsSync(join(pd.dir, "cfg", "token")), false);
+      // An existing literal file is bound writable itself (its content reads back sealed).
+      writeFileSync(join(pd.dir, "cfg", "token"), "old");
+      const w = await run(pd.policy, ["node", "-e", WRITE_FILES], {
+        stdin: JSON.stringify([join(pd.dir, "cfg", "token"), join(pd.dir, "cfg", "other")]),
+      });
+      assert.equal(w.code, 3);
+      assert.equal(readFileSync(join(pd.dir, "cfg", "token"), "utf8"), "jailed bytes");
+      assert.equal(existsSync(join(pd.dir, "cfg", "other")), false);
+    } finally {
+      pd.cleanup();
+    }
+  });
+});
+
 describe("bubblewrap jail: directories above what it hides or keeps read-only", { skip }, () => {
   it("stops a jailed child renaming the directory above a denied or local-only file to read it under another name", async () => {
     const pd = await policyFromToml(`

@@ -25,6 +25,9 @@ function verdict(program: Buffer, call: { arch: number; nr: number; args?: numbe
     if (code === 0x20) {
       acc = data.readUInt32LE(k);
       pc++;
+    } else if (code === 0x54) {
+      acc = (acc & k) >>> 0;
+      pc++;
     } else if (code === 0x15) pc += 1 + (acc === k ? jt : jf);
     else if (code === 0x35) pc += 1 + (acc >= k ? jt : jf);
     else if (code === 0x06) return k;
@@ -43,9 +46,24 @@ describe("jail seccomp filter", () => {
     assert.equal(verdict(p, { arch: X64, nr: 41, args: [1, 1, 0] }), errno(13));
     assert.equal(verdict(p, { arch: X64, nr: 41, args: [2, 1, 0] }), ALLOW);
     assert.equal(verdict(p, { arch: X64, nr: 41, args: [10, 1, 0] }), ALLOW);
-    // socketpair(AF_UNIX) (53) stays allowed: pipes between the child's own processes.
+    // socketpair(AF_UNIX) (53) of streams or seqpackets stays allowed: pipes between the
+    // child's own processes.
     assert.equal(verdict(p, { arch: X64, nr: 53, args: [1, 1, 0] }), ALLOW);
+    assert.equal(verdict(p, { arch: X64, nr: 53, args: [1, 5 | 0o2000000, 0] }), ALLOW);
+    assert.equal(verdict(p, { arch: X64, nr: 53, args: [2, 2, 0] }), ALLOW);
     assert.equal(verdict(p, { arch: X64, nr: 0 }), ALLOW);
+  });
+
+  it("refuses a datagram socketpair, which can send to a socket path (/dev/log, journald) with sendto", () => {
+    for (const [arch, a, nr] of [
+      ["x64", X64, 53],
+      ["arm64", ARM64, 199],
+    ] as const) {
+      const p = unixSocketFilter(arch)!;
+      assert.equal(verdict(p, { arch: a, nr, args: [1, 2, 0] }), errno(13));
+      // SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC
+      assert.equal(verdict(p, { arch: a, nr, args: [1, 2 | 0o4000 | 0o2000000, 0] }), errno(13));
+    }
   });
 
   it("refuses io_uring, which can create sockets without the socket call", () => {

@@ -24,7 +24,7 @@ import {
 } from "node:fs";
 import { basename, dirname } from "node:path";
 import { AegisError } from "../../errors.js";
-import { decideFs, isLocalOnlyPath } from "../../policy/decide.js";
+import { decideFs, isLocalOnlyDestination, isLocalOnlyPath } from "../../policy/decide.js";
 import type { FsAction, Operation } from "../../policy/types.js";
 import {
   type Builtin,
@@ -76,8 +76,10 @@ function pinDir(dir: string, cap: string): number {
   try {
     fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   } catch (e) {
+    // A symlink where the checked directory was (ELOOP, or ENOTDIR with O_DIRECTORY): swapped
+    // since the check. A regular file there is an ordinary error: `fs.exists("a.txt/x")` is false.
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ELOOP" || code === "ENOTDIR")
+    if (code === "ELOOP" || (code === "ENOTDIR" && isSymlink(dir)))
       throw new AegisError("policy_violation", `${cap} refused: ${dir} changed after the check`);
     throw e;
   }
@@ -96,6 +98,14 @@ function pinDir(dir: string, cap: string): number {
     );
   }
   return fd;
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Runs `use` with the entry `path` reached through its pinned parent directory. */
@@ -291,10 +301,10 @@ const write: Builtin = async (args, ctx) => {
       let bytes: string;
       if (isSealedRef(content)) {
         // Sealed content may only land where it stays local-only.
-        if (!isLocalOnlyPath(ctx.policy, path)) {
+        if (!isLocalOnlyDestination(ctx.policy, path)) {
           throw new AegisError(
             "policy_violation",
-            `fs.write refused: sealed value cannot flow to ${path} (only to a filesystem.local_only_read path that is also writable)`,
+            `fs.write refused: sealed value cannot flow to ${path} (only to a filesystem.local_only_read path, spelled as the policy spells it, that is also writable)`,
           );
         }
         bytes = ctx.sealed.reveal(content);
@@ -304,7 +314,7 @@ const write: Builtin = async (args, ctx) => {
       if (
         ctx.policy.runtime.noOutputAfterLocalOnlyRead &&
         ctx.localOnlyRead &&
-        !isLocalOnlyPath(ctx.policy, path)
+        !isLocalOnlyDestination(ctx.policy, path)
       ) {
         throw new AegisError(
           "policy_violation",

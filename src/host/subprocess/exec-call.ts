@@ -10,6 +10,7 @@
  * path derived from one (`${key}/..` canonicalised, a candidate cut at `+/`) is a piece of
  * the secret that the redactor, which knows whole values, does not recognise.
  */
+import { lstatSync } from "node:fs";
 import { AegisError } from "../../errors.js";
 import {
   buildBwrapArgs,
@@ -293,9 +294,19 @@ function localOnlyWritable(policy: RunContext["policy"]): PathRule[] {
   const writable = policy.filesystem.writeAllow.map((r) => staticPrefix(r.glob));
   return policy.filesystem.localOnlyRead.filter((r) => {
     const prefix = staticPrefix(r.glob);
-    const whole = r.glob === prefix || r.glob === `${prefix}/**`;
+    // A literal entry matches that one path, not what lies below it: only an existing
+    // regular file (never a directory, never made one here) is bound writable for it.
+    const whole = r.glob === `${prefix}/**` || (r.glob === prefix && isRegularFile(prefix));
     return whole && writable.some((w) => isWithin(prefix, w));
   });
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 async function jailFor(
@@ -323,12 +334,14 @@ async function jailFor(
     const policy = hideLocalOnly
       ? { ...ctx.policy, filesystem: { ...fs, deny: [...fs.deny, ...fs.localOnlyRead] } }
       : { ...ctx.policy, filesystem: { ...fs, writeAllow: localOnlyWritable(ctx.policy) } };
+    // A local-only command's jail creates no missing directory: only what is local-only now.
+    const { makeDir: _, ...noMakeDir } = deps.fs;
     const plan = await buildBwrapArgs({
       policy,
       command: [executable, ...argv.slice(1)],
       cwd,
       env,
-      fs: deps.fs,
+      fs: hideLocalOnly ? deps.fs : noMakeDir,
       blankFile: await deps.blankFile(),
     });
     return { bwrapPath: probe.bwrapPath, options: plan.options };

@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { AegisError } from "../../../src/errors.js";
-import type { HostValue } from "../../../src/host/builtin-types.js";
+import { type HostValue, isSealedRef } from "../../../src/host/builtin-types.js";
 import { FS_BUILTINS } from "../../../src/host/builtins/fs.js";
 import { SUBPROCESS_BUILTINS } from "../../../src/host/builtins/subprocess.js";
 import { buildLocalOnlyIndex, literalBase } from "../../../src/host/local-only-index.js";
@@ -197,6 +197,36 @@ sandbox = "bwrap"
   });
 });
 
+describe("a directory named as an option's value", () => {
+  let pd: PolicyDir;
+  before(async () => {
+    pd = await policyFromToml(`
+[filesystem]
+read_allow = ["**"]
+local_only_read = ["vault/**"]
+deny = [".aegis/**"]
+
+[subprocess]
+allow_commands = ["tar"]
+`);
+    mkdirSync(join(pd.dir, "vault"));
+    writeFileSync(join(pd.dir, "vault", "secret.txt"), `${SECRET}\n`);
+  });
+  after(() => pd.cleanup());
+
+  for (const argv of [
+    ["tar", "-Cvault", "-cf", "-", "secret.txt"],
+    ["tar", "--directory=vault", "-cf", "-", "secret.txt"],
+  ]) {
+    it(`is checked like a bare word: ${argv.join(" ")} (a glued or = value holding a local-only file)`, async () => {
+      const run = makeRun(pd.policy);
+      const message = await refused(exec([argv], run.ctx));
+      assert.match(message, /argument "vault" is local-only/);
+      assert.ok(!run.visible().includes(SECRET));
+    });
+  }
+});
+
 describe("a local-only file made during the run", () => {
   const KEY = "sk-live-ABCDEFGH-0123456789-index";
   let pd: PolicyDir;
@@ -228,6 +258,20 @@ local_only_commands = ["sh"]
     const message = await refused(exec([["grep", "-r", "-h", "sk-", "box"]], run.ctx));
     assert.match(message, /holds the local-only file .*box\/vault\/k\.txt/);
     assert.ok(!run.visible().includes(KEY));
+  });
+
+  it("cannot be a case variant of the local-only tree (box/VAULT/ for box/vault/**), which no index or jail would know to protect", async () => {
+    const run = makeRun(pd.policy, { MY_KEY: KEY });
+    const e = await fs["fs.write"]!(["box/VAULT/k.txt", run.secret("MY_KEY", KEY)], run.ctx).catch(
+      (x: unknown) => x,
+    );
+    assert.ok(e instanceof AegisError);
+    assert.equal(e.kind, "policy_violation");
+    assert.match(e.message, /sealed value cannot flow to .*box\/VAULT\/k\.txt/);
+    assert.equal(existsSync(join(pd.dir, "box", "VAULT")), false);
+    // Plain text there is fine, and reads back sealed (the protection ignores case).
+    await fs["fs.write"]!(["box/VAULT/plain.txt", "public"], run.ctx);
+    assert.ok(isSealedRef(await fs["fs.read"]!(["box/VAULT/plain.txt"], run.ctx)));
   });
 
   it("is not read by a normal command that runs while the write is pending: they take turns", async () => {
