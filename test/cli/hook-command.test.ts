@@ -40,6 +40,12 @@ const GLOB_DENY_POLICY = BASE_POLICY.replace(
   'write_allow = ["src/**", "notebooks/**"]\ndeny = ["src/web/**"]',
 );
 
+/** Only src/web/node_modules/ denied: two levels below src/. */
+const GLOB_DEEP_DENY_POLICY = BASE_POLICY.replace(
+  'write_allow = ["src/**", "notebooks/**"]',
+  'write_allow = ["src/**", "notebooks/**"]\ndeny = ["src/web/node_modules/**"]',
+);
+
 /** .env is usable but local-only (replacing the inherited deny). */
 const DOTENV_LOCAL_ONLY_POLICY = `inherits = "secure-defaults"
 requires_approval = ["!subprocess.exec"]
@@ -303,12 +309,12 @@ const CASES: HookCase[] = [
     reason: /would list .*src\/web/,
   },
   {
-    name: "Glob with ** inside braces that would walk into a denied directory is denied",
+    name: "Glob with ** inside braces that would walk into a denied directory two levels down is denied",
     fixture: "glob-brace-doublestar.json",
-    policy: GLOB_DENY_POLICY,
+    policy: GLOB_DEEP_DENY_POLICY,
     allow: false,
     cap: "fs.list",
-    reason: /would list .*src\/web/,
+    reason: /would list .*src\/web\/node_modules/,
   },
   {
     name: "Glob of one level (*.py) stays allowed beside a denied subdirectory",
