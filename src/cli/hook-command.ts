@@ -11,8 +11,9 @@ import { parseArgs } from "node:util";
 import { AuditLog } from "../audit/writer.js";
 import { argvPathArgs } from "../host/argv-paths.js";
 import { defaultAuditLog, loadPolicySync } from "../host/load-policy.js";
-import { buildLocalOnlyIndex, indirectReadProblem } from "../host/local-only-index.js";
+import { buildLocalOnlyIndex, indirectReadProblem, isWithin } from "../host/local-only-index.js";
 import { canonicalPathSync } from "../host/paths.js";
+import { staticPrefix } from "../jail/bwrap-args.js";
 import { capabilityOf, decide, isLocalOnlyPath } from "../policy/decide.js";
 import { normaliseHost, parseAddress } from "../policy/patterns.js";
 import type { Decision, Operation, ResolvedPolicy } from "../policy/types.js";
@@ -147,46 +148,33 @@ function otherHardLinks(path: string): Verdict | undefined {
   return fromDecision("fs.read", path, hardLinkDecision(path, st.nlink));
 }
 
-/** Every directory below `dir`, down to `depth` levels, must be listable. */
-function checkDirsListable(policy: ResolvedPolicy, dir: string, depth: number): Decision | undefined {
-  let seen = 0;
-  const stack: [string, number][] = [[dir, 0]];
-  while (stack.length > 0) {
-    const [current, level] = stack.pop()!;
-    if (level >= depth) continue;
-    let names: string[];
+/**
+ * A denied directory the pattern can enter below `dir` (within `depth` levels): one that a
+ * deny rule names by a literal prefix (`src/vault/**`), and that exists. Found from the rules,
+ * not by walking the tree, so a `**` Glob in a large repository stays cheap; a deny rule that
+ * matches directories anywhere (`**` + `/secrets/**`) is not looked for (security.md).
+ */
+function deniedDirInReach(policy: ResolvedPolicy, dir: string, depth: number): Decision | undefined {
+  for (const rule of policy.filesystem.deny) {
+    const prefix = staticPrefix(rule.glob);
+    if (prefix === dir || !isWithin(prefix, dir)) continue;
+    const levels = prefix.slice(dir.length + 1).split("/").length;
+    if (levels > depth) continue;
+    let st: ReturnType<typeof lstatSync>;
     try {
-      names = readdirSync(current);
+      st = lstatSync(prefix);
     } catch {
       continue;
     }
-    for (const name of names) {
-      if (++seen > MAX_WALK_ENTRIES) {
-        return {
-          decision: "deny",
-          reason: `Glob under ${dir}: more than ${MAX_WALK_ENTRIES} entries to check; use a narrower path or pattern`,
-          rule: "hook: tree too large to check",
-          sealed: false,
-        };
-      }
-      const p = current === "/" ? `/${name}` : `${current}/${name}`;
-      let st: ReturnType<typeof lstatSync>;
-      try {
-        st = lstatSync(p);
-      } catch {
-        continue;
-      }
-      if (!st.isDirectory()) continue;
-      const d = decide(policy, { kind: "fs.list", path: p });
-      if (d.decision === "deny") {
-        return {
-          decision: "deny",
-          reason: `Glob under ${dir} would list ${p} (${d.reason}); use a narrower pattern`,
-          rule: d.rule,
-          sealed: false,
-        };
-      }
-      stack.push([p, level + 1]);
+    if (!st.isDirectory()) continue;
+    const d = decide(policy, { kind: "fs.list", path: prefix });
+    if (d.decision === "deny") {
+      return {
+        decision: "deny",
+        reason: `Glob under ${dir} would list ${prefix} (${d.reason}); use a narrower pattern`,
+        rule: d.rule,
+        sealed: false,
+      };
     }
   }
   return undefined;
@@ -244,13 +232,13 @@ async function decideNative(
         pattern.startsWith("/") || pattern.startsWith("~") ? prefix || "/" : `${listed.target}/${prefix}`;
       const from = fsDecision("fs.list", start);
       if (!from.allow) return from;
-      // Below its fixed part the pattern can enter directories (`*/x`, `**/*`): each one it
-      // may list must be listable (ripgrep would print the names inside a denied one).
+      // Below its fixed part the pattern can enter directories (`*/x`, `**/*`): none it can
+      // reach may be a denied one (ripgrep would print the names inside it).
       const rest = pattern.split("/").slice(fixed.length);
       // `**` anywhere (the last segment too) or a brace (`{**/*.x,y}`) can reach any depth.
       const unbounded = rest.some((seg) => seg.includes("**") || seg.includes("{"));
       const depth = unbounded ? Number.POSITIVE_INFINITY : rest.length - 1;
-      const reach = depth > 0 ? checkDirsListable(policy, from.target, depth) : undefined;
+      const reach = depth > 0 ? deniedDirInReach(policy, from.target, depth) : undefined;
       return reach ? fromDecision("fs.list", from.target, reach) : from;
     }
     case "Grep": {
