@@ -863,6 +863,23 @@ describe("aegis hook claude: inputs it cannot decide fail closed", { concurrency
     assert.equal((rec.detail as { tool?: unknown }).tool, "Read");
   });
 
+  test("a ** Glob from a root that holds .aegis/ (denied by secure-defaults) stays allowed: the reach check does not refuse every Glob", async (t) => {
+    const p = project(
+      t,
+      BASE_POLICY.replace('read_allow = ["src/**", "notebooks/**"]', 'read_allow = ["**"]'),
+    );
+    write(join(p.root, ".aegis", "audit.jsonl"), "");
+    const input = JSON.stringify({
+      session_id: "s",
+      transcript_path: join(p.home, "t.jsonl"),
+      cwd: p.root,
+      hook_event_name: "PreToolUse",
+      tool_name: "Glob",
+      tool_input: { pattern: "**/*.py", path: p.root },
+    });
+    assertAllowed(await hook(p, input));
+  });
+
   test("Grep over a tree too large to check is denied, not checked in part (fail closed)", async (t) => {
     const p = project(t, BASE_POLICY);
     const big = join(p.root, "src", "big");
