@@ -11,7 +11,12 @@ import { parseArgs } from "node:util";
 import { AuditLog } from "../audit/writer.js";
 import { argvPathArgs } from "../host/argv-paths.js";
 import { defaultAuditLog, loadPolicySync } from "../host/load-policy.js";
-import { buildLocalOnlyIndex, indirectReadProblem, isWithin } from "../host/local-only-index.js";
+import {
+  buildLocalOnlyIndex,
+  indirectReadProblem,
+  isWithin,
+  type LocalOnlyIndex,
+} from "../host/local-only-index.js";
 import { canonicalPathSync } from "../host/paths.js";
 import { staticPrefix } from "../jail/bwrap-args.js";
 import { capabilityOf, decide, isLocalOnlyPath } from "../policy/decide.js";
@@ -110,7 +115,7 @@ function checkTreeReadable(policy: ResolvedPolicy, dir: string): Decision | unde
         continue;
       }
       const d =
-        st.nlink > 1 && st.isFile()
+        st.nlink > 1 && st.isFile() && localOnlyInode(policy, st)
           ? hardLinkDecision(p, st.nlink)
           : decide(policy, { kind: "fs.read", path: p });
       if (d.decision !== "allow") {
@@ -126,25 +131,38 @@ function checkTreeReadable(policy: ResolvedPolicy, dir: string): Decision | unde
   return undefined;
 }
 
-/** A file with other hard links: its bytes may be a protected file's under a readable name. */
+/** Another hard link to a local-only file: its bytes under a readable name. */
 function hardLinkDecision(path: string, nlink: number): Decision {
   return {
     decision: "deny",
-    reason: `${path} has ${nlink} hard links; a hard link can expose a file from outside the allowed tree`,
-    rule: "hook: hard link",
+    reason: `${path} has ${nlink} hard links and one of them is a local-only file`,
+    rule: "filesystem.local_only_read",
     sealed: false,
   };
 }
 
-/** A Read or Grep of one file is denied when the file has other hard links (as fs.read does). */
-function otherHardLinks(path: string): Verdict | undefined {
+let localOnly: { policy: ResolvedPolicy; index: LocalOnlyIndex } | undefined;
+
+/**
+ * Whether a file with several links is a local-only file's inode. Other hard links are let
+ * through: package stores (pnpm) link every dependency file, and the hook reads as Claude Code
+ * would; a run's fs.read refuses every multiply-linked file (security.md).
+ */
+function localOnlyInode(policy: ResolvedPolicy, st: { dev: number; ino: number }): boolean {
+  if (policy.filesystem.localOnlyRead.length === 0) return false;
+  if (localOnly?.policy !== policy) localOnly = { policy, index: buildLocalOnlyIndex(policy) };
+  return localOnly.index.inodes.has(`${st.dev}:${st.ino}`);
+}
+
+/** A Read or Grep of one file is denied when it is another hard link to a local-only file. */
+function otherHardLinks(policy: ResolvedPolicy, path: string): Verdict | undefined {
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(path);
   } catch {
     return undefined;
   }
-  if (!st.isFile() || st.nlink <= 1) return undefined;
+  if (!st.isFile() || st.nlink <= 1 || !localOnlyInode(policy, st)) return undefined;
   return fromDecision("fs.read", path, hardLinkDecision(path, st.nlink));
 }
 
@@ -209,7 +227,7 @@ async function decideNative(
   switch (tool) {
     case "Read": {
       const v = fsDecision("fs.read", stringField(input, "file_path"));
-      return v.allow ? (otherHardLinks(v.target) ?? v) : v;
+      return v.allow ? (otherHardLinks(policy, v.target) ?? v) : v;
     }
     case "Glob": {
       const dir = typeof input.path === "string" && input.path ? input.path : cwd;
@@ -218,15 +236,14 @@ async function decideNative(
       // The pattern can leave the directory (`/home/u/.ssh/*`, `../../x/*`, `~/…`): its
       // fixed part, up to the first wildcard, must be listable too.
       const pattern = typeof input.pattern === "string" ? input.pattern : "";
-      const fixed = pattern
-        .split("/")
-        .reduce<{ parts: string[]; done: boolean }>(
-          (acc, part) =>
-            acc.done || /[*?[{]/.test(part)
-              ? { parts: acc.parts, done: true }
-              : { parts: [...acc.parts, part], done: false },
-          { parts: [], done: false },
-        ).parts;
+      const fixed = pattern.split("/").reduce<{ parts: string[]; done: boolean }>(
+        (acc, part) =>
+          // Any glob syntax ends the fixed part: escapes and extglob too (`\web`, `@(web)`).
+          acc.done || /[*?[\]{}()!@+\\]/.test(part)
+            ? { parts: acc.parts, done: true }
+            : { parts: [...acc.parts, part], done: false },
+        { parts: [], done: false },
+      ).parts;
       const prefix = pattern.startsWith("/") ? `/${fixed.filter(Boolean).join("/")}` : fixed.join("/");
       const start =
         pattern.startsWith("/") || pattern.startsWith("~") ? prefix || "/" : `${listed.target}/${prefix}`;
@@ -253,7 +270,7 @@ async function decideNative(
       }
       const tree = isDir ? checkTreeReadable(policy, v.target) : undefined;
       if (tree) return fromDecision("fs.read", v.target, tree);
-      return isDir ? v : (otherHardLinks(v.target) ?? v);
+      return isDir ? v : (otherHardLinks(policy, v.target) ?? v);
     }
     case "Write":
     case "Edit":
@@ -311,8 +328,9 @@ async function decideNative(
       if (d.decision !== "allow" || policy.filesystem.localOnlyRead.length === 0)
         return fromDecision("subprocess.exec", shown, d);
       // What the command prints enters the transcript, where nothing can redact it: no
-      // directory argument or working directory (the root apart, as in a run) that holds a
-      // local-only file, no other hard link to one, no git rev:path of one.
+      // directory argument that holds a local-only file, no other hard link to one, no git
+      // rev:path of one. The working directory is not checked: in a monorepo whose package
+      // holds a local-only .env that would refuse every command run there (security.md).
       const problem = indirectReadProblem(
         policy,
         buildLocalOnlyIndex(policy),
@@ -320,7 +338,7 @@ async function decideNative(
         execCwd,
         pathArgs,
         {
-          rootCwd: false,
+          cwd: false,
         },
       );
       if (problem)

@@ -36,14 +36,16 @@ export function argvPathArgs(
     if (candidates.length === 0 && arg !== "" && !arg.startsWith("-") && lexists(resolve(dir, arg))) {
       candidates.push(arg);
     }
-    // A bare name as an option's value, glued (`-Csrc`) or after `=` (`--directory=src`):
-    // checked when it exists, like a bare word.
+    // A bare name as an option's value, glued (`-Csrc`, or after other flags: `-cCsrc`) or
+    // after `=` (`--directory=src`): checked when it exists, like a bare word.
     const glued = /^-[^-]./.test(arg)
-      ? arg.slice(2)
-      : arg.startsWith("--")
-        ? arg.split("=", 2)[1]
-        : undefined;
-    if (glued && !candidates.includes(glued) && lexists(resolve(dir, glued))) candidates.push(glued);
+      ? Array.from({ length: arg.length - 2 }, (_, k) => arg.slice(k + 2))
+      : arg.startsWith("--") && arg.includes("=")
+        ? [arg.slice(arg.indexOf("=") + 1)]
+        : [];
+    for (const g of glued) {
+      if (g !== "" && !candidates.includes(g) && lexists(resolve(dir, g))) candidates.push(g);
+    }
     const standIn = sealedArgv?.[i];
     for (const c of candidates) {
       if (Object.hasOwn(out, c)) continue;

@@ -251,8 +251,9 @@ const REV_PATH = /^[^-:/\s][^:\s]*:(?!\/\/)(.+)$/;
  * Why a normal command would read a local-only file indirectly, or undefined: a directory
  * argument (or working directory) that holds one, another hard link to one, a symlink
  * under a directory argument that leads to one, or a `rev:path` that names one (or a
- * denied file) as stored in git. `rootCwd`: whether a working directory that is the root
- * itself counts (the Claude Code hook cannot redact what a command prints, a run can).
+ * denied file) as stored in git. `cwd`: whether the working directory is checked too (the
+ * root apart: every command's usual working directory, where a run redacts what a command
+ * finds by walking it).
  */
 export function indirectReadProblem(
   policy: ResolvedPolicy,
@@ -260,7 +261,7 @@ export function indirectReadProblem(
   argv: readonly string[],
   cwd: string,
   pathArgs: Record<string, string>,
-  options: { rootCwd: boolean },
+  options: { cwd: boolean },
 ): string | undefined {
   for (const arg of argv.slice(1)) {
     const m = REV_PATH.exec(arg);
@@ -280,7 +281,7 @@ export function indirectReadProblem(
     const problem = indirectLocalOnlyProblem(index, canonical);
     if (problem) return `argument ${JSON.stringify(raw)}: ${problem}`;
   }
-  if (cwd !== policy.root || options.rootCwd) {
+  if (options.cwd && cwd !== policy.root) {
     const problem = indirectLocalOnlyProblem(index, cwd);
     if (problem) return `working directory: ${problem}`;
   }

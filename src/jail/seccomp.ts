@@ -7,8 +7,8 @@
  * gpg-agent socket) stays reachable through the read-only view of `/`, and connecting to one
  * does not need write access. Each of those services would run whatever the child asks
  * outside the jail. `socketpair` (a different system call) still works for stream and
- * seqpacket pairs, so pipes between a child's own processes do; a datagram pair is refused
- * (it can send to a socket path: `/dev/log`, journald); `io_uring`, which can create sockets
+ * seqpacket pairs, so pipes between a child's own processes do; any other pair is refused
+ * (a datagram one can send to a socket path: `/dev/log`, journald); `io_uring`, which can create sockets
  * without the `socket` call, is refused too.
  *
  * The program is classic BPF over `struct seccomp_data` (nr at byte 0, arch at 4, the first
@@ -28,7 +28,8 @@ const RET_ERRNO = 0x00050000;
 const EACCES = 13;
 const ENOSYS = 38;
 const AF_UNIX = 1;
-const SOCK_DGRAM = 2;
+const SOCK_STREAM = 1;
+const SOCK_SEQPACKET = 5;
 /** The type argument's low bits; SOCK_NONBLOCK and SOCK_CLOEXEC sit above them. */
 const SOCK_TYPE_MASK = 0xf;
 /** Same number on every Linux architecture (the shared system call table). */
@@ -66,13 +67,15 @@ export function unixSocketFilter(arch: string = process.arch): Buffer | undefine
     { code: JEQ_K, k: a.socket, jf: "allow" },
     { code: LD_W_ABS, k: 16 },
     { code: JEQ_K, k: AF_UNIX, jt: "refuse", jf: "allow" },
-    // A datagram pair can still send to a socket path (sendto, or connect then send).
+    // A pair is allowed only as streams or seqpackets: a datagram pair (SOCK_DGRAM, or
+    // SOCK_RAW, which AF_UNIX turns into one) can send to a socket path with sendto.
     { label: "pair" },
     { code: LD_W_ABS, k: 16 },
     { code: JEQ_K, k: AF_UNIX, jf: "allow" },
     { code: LD_W_ABS, k: 24 },
     { code: AND_K, k: SOCK_TYPE_MASK },
-    { code: JEQ_K, k: SOCK_DGRAM, jt: "refuse", jf: "allow" },
+    { code: JEQ_K, k: SOCK_STREAM, jt: "allow" },
+    { code: JEQ_K, k: SOCK_SEQPACKET, jt: "allow", jf: "refuse" },
     { label: "allow" },
     { code: RET_K, k: RET_ALLOW },
     { label: "refuse" },

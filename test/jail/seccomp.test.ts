@@ -63,6 +63,10 @@ describe("jail seccomp filter", () => {
       assert.equal(verdict(p, { arch: a, nr, args: [1, 2, 0] }), errno(13));
       // SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC
       assert.equal(verdict(p, { arch: a, nr, args: [1, 2 | 0o4000 | 0o2000000, 0] }), errno(13));
+      // SOCK_RAW, which AF_UNIX turns into SOCK_DGRAM, and an unknown type
+      assert.equal(verdict(p, { arch: a, nr, args: [1, 3, 0] }), errno(13));
+      assert.equal(verdict(p, { arch: a, nr, args: [1, 3 | 0o2000000, 0] }), errno(13));
+      assert.equal(verdict(p, { arch: a, nr, args: [1, 10, 0] }), errno(13));
     }
   });
 

@@ -62,6 +62,9 @@ function pathOf(op: Operation): string {
   return op.path;
 }
 
+/** Linux's O_PATH (the same value on x64 and arm64); Node's constants do not name it. */
+const O_PATH = 0o10000000;
+
 /** The path the kernel says an open descriptor refers to. */
 function realPathOfFd(fd: number): string {
   return readlinkSync(`/proc/self/fd/${fd}`);
@@ -74,7 +77,9 @@ function realPathOfFd(fd: number): string {
 function pinDir(dir: string, cap: string): number {
   let fd: number;
   try {
-    fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    // O_PATH: pinning needs no read permission on the directory (a mode-0300 drop box, a
+    // 0111 directory), only what the operation itself needs.
+    fd = openSync(dir, O_PATH | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   } catch (e) {
     // A symlink where the checked directory was (ELOOP, or ENOTDIR with O_DIRECTORY): swapped
     // since the check. A regular file there is an ordinary error: `fs.exists("a.txt/x")` is false.

@@ -281,7 +281,7 @@ function indirectLocalOnlyRead(
   cwd: string,
   pathArgs: Record<string, string>,
 ): string | undefined {
-  return indirectReadProblem(ctx.policy, localOnlyIndexFor(ctx), argv, cwd, pathArgs, { rootCwd: false });
+  return indirectReadProblem(ctx.policy, localOnlyIndexFor(ctx), argv, cwd, pathArgs, { cwd: true });
 }
 
 /**

@@ -217,6 +217,8 @@ allow_commands = ["tar"]
   for (const argv of [
     ["tar", "-Cvault", "-cf", "-", "secret.txt"],
     ["tar", "--directory=vault", "-cf", "-", "secret.txt"],
+    ["tar", "-cCvault", "-f", "-", "secret.txt"],
+    ["tar", "-cJCvault", "-f", "-", "secret.txt"],
   ]) {
     it(`is checked like a bare word: ${argv.join(" ")} (a glued or = value holding a local-only file)`, async () => {
       const run = makeRun(pd.policy);
