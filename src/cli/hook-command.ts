@@ -143,6 +143,12 @@ function hardLinkDecision(path: string, nlink: number): Decision {
 
 let localOnly: { policy: ResolvedPolicy; index: LocalOnlyIndex } | undefined;
 
+/** The local-only files of `policy`, found once per process (a hook decides one call). */
+function localOnlyIndexOf(policy: ResolvedPolicy): LocalOnlyIndex {
+  if (localOnly?.policy !== policy) localOnly = { policy, index: buildLocalOnlyIndex(policy) };
+  return localOnly.index;
+}
+
 /**
  * Whether a file with several links is a local-only file's inode. Other hard links are let
  * through: package stores (pnpm) link every dependency file, and the hook reads as Claude Code
@@ -150,8 +156,7 @@ let localOnly: { policy: ResolvedPolicy; index: LocalOnlyIndex } | undefined;
  */
 function localOnlyInode(policy: ResolvedPolicy, st: { dev: number; ino: number }): boolean {
   if (policy.filesystem.localOnlyRead.length === 0) return false;
-  if (localOnly?.policy !== policy) localOnly = { policy, index: buildLocalOnlyIndex(policy) };
-  return localOnly.index.inodes.has(`${st.dev}:${st.ino}`);
+  return localOnlyIndexOf(policy).inodes.has(`${st.dev}:${st.ino}`);
 }
 
 /** A Read or Grep of one file is denied when it is another hard link to a local-only file. */
@@ -331,16 +336,9 @@ async function decideNative(
       // directory argument that holds a local-only file, no other hard link to one, no git
       // rev:path of one. The working directory is not checked: in a monorepo whose package
       // holds a local-only .env that would refuse every command run there (security.md).
-      const problem = indirectReadProblem(
-        policy,
-        buildLocalOnlyIndex(policy),
-        parsed.argv,
-        execCwd,
-        pathArgs,
-        {
-          cwd: false,
-        },
-      );
+      const problem = indirectReadProblem(policy, localOnlyIndexOf(policy), parsed.argv, execCwd, pathArgs, {
+        cwd: false,
+      });
       if (problem)
         return denied(
           "subprocess.exec",

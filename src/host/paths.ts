@@ -59,7 +59,8 @@ export function canonicalPathSync(raw: unknown, base: PathBase): string {
   return abs;
 }
 
-function isSymlink(p: string): boolean {
+/** Whether `p` is a symlink itself (false when it does not exist). */
+export function isSymlink(p: string): boolean {
   try {
     return lstatSync(p).isSymbolicLink();
   } catch {

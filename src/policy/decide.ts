@@ -348,7 +348,7 @@ export function decideExec(
   const args = argv.slice(1);
   const shownArgs = args.map((a, i) => sealedArgv?.[i + 1] ?? a);
   const sealedPaths = sealedCandidates(argv, sealedArgv);
-  const carriesSealed = shownArgs.some((_, i) => sealedArgv?.[i + 1] !== undefined);
+  const carriesSealed = sealedArgv?.slice(1).some((s) => s !== undefined) ?? false;
 
   const deniedCmd = sp.denyCommands.find((e) => commandKeyMatches(e.value, argv0));
   if (deniedCmd) {

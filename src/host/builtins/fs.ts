@@ -35,7 +35,7 @@ import {
 } from "../builtin-types.js";
 import { gate } from "../gate.js";
 import { invalidateLocalOnlyIndex, localOnlyTurn } from "../local-only-index.js";
-import { canonicalPathSync } from "../paths.js";
+import { canonicalPathSync, isSymlink } from "../paths.js";
 
 /** Largest read without an explicit {offset, length}. */
 export const MAX_READ_BYTES = 32 * 1024 * 1024;
@@ -103,14 +103,6 @@ function pinDir(dir: string, cap: string): number {
     );
   }
   return fd;
-}
-
-function isSymlink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
 }
 
 /** Runs `use` with the entry `path` reached through its pinned parent directory. */

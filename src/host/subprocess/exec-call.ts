@@ -10,7 +10,6 @@
  * path derived from one (`${key}/..` canonicalised, a candidate cut at `+/`) is a piece of
  * the secret that the redactor, which knows whole values, does not recognise.
  */
-import { lstatSync } from "node:fs";
 import { AegisError } from "../../errors.js";
 import {
   buildBwrapArgs,
@@ -22,7 +21,13 @@ import {
 import type { ProbeResult } from "../../jail/probe.js";
 import { runProcess } from "../../jail/spawn.js";
 import { basename } from "../../policy/commands.js";
-import { decide, localOnlyCommand, type SealedArgv, sealedCandidates } from "../../policy/decide.js";
+import {
+  decide,
+  inGitDir,
+  localOnlyCommand,
+  type SealedArgv,
+  sealedCandidates,
+} from "../../policy/decide.js";
 import type { Operation, PathRule } from "../../policy/types.js";
 import { argvPathArgs } from "../argv-paths.js";
 import { type HostValue, isSealedRef, type RunContext } from "../builtin-types.js";
@@ -89,15 +94,15 @@ async function execOne(ctx: RunContext, args: ExecArgs, deps: ExecDeps): Promise
       "sealed-flow",
       `${name} refused: argv[0] cannot be a sealed value; name the program in the clear`,
     );
-  if (carriesSealed && !localOnlyCommand(policy, argv[0]!)) {
-    await refuse(
+  const refuseSealedFlow = () =>
+    refuse(
       ctx,
       CAP,
       target,
       "sealed-flow",
       `${name} refused: sealed value cannot flow to ${shown[0]}; only subprocess.local_only_commands may receive sealed values`,
     );
-  }
+  if (carriesSealed && !localOnlyCommand(policy, argv[0]!)) await refuseSealedFlow();
 
   let cwd: string;
   let pathArgs: Record<string, string>;
@@ -154,15 +159,8 @@ async function execOne(ctx: RunContext, args: ExecArgs, deps: ExecDeps): Promise
         `${name} refused: ${problem}; only subprocess.local_only_commands may read local-only files`,
       );
   }
-  if (carriesSealed && !sealedChild) {
-    await refuse(
-      ctx,
-      CAP,
-      target,
-      "sealed-flow",
-      `${name} refused: sealed value cannot flow to ${shown[0]}; only subprocess.local_only_commands may receive sealed values`,
-    );
-  }
+  // Decided again on the rules' own answer (a second line behind the check above).
+  if (carriesSealed && !sealedChild) await refuseSealedFlow();
   const envProblem = scriptEnvProblem(policy, args.env, sealedChild);
   if (envProblem)
     await refuse(ctx, CAP, target, envProblem.rule, `${name} refused: env ${envProblem.reason}`);
@@ -266,9 +264,6 @@ function hardenGit(env: Record<string, string>): void {
   env.GIT_CONFIG_COUNT = String(n);
 }
 
-/** True when a path component is `.git` (any case): git's own control files. */
-const inGitDir = (path: string) => path.split("/").some((c) => c.toLowerCase() === ".git");
-
 /**
  * Why a normal command would read a local-only file indirectly (local-only-index.ts). The
  * root itself is every command's usual working directory: what a command finds by walking it
@@ -290,23 +285,17 @@ function indirectLocalOnlyRead(
  * It is given secrets; anything it wrote elsewhere (`git config --file out/x k "$TOKEN"`) a
  * script could read back in the clear, while what it writes here reads back sealed.
  */
-function localOnlyWritable(policy: RunContext["policy"]): PathRule[] {
+async function localOnlyWritable(policy: RunContext["policy"], fs: FsView): Promise<PathRule[]> {
   const writable = policy.filesystem.writeAllow.map((r) => staticPrefix(r.glob));
-  return policy.filesystem.localOnlyRead.filter((r) => {
+  const out: PathRule[] = [];
+  for (const r of policy.filesystem.localOnlyRead) {
     const prefix = staticPrefix(r.glob);
+    if (!writable.some((w) => isWithin(prefix, w))) continue;
     // A literal entry matches that one path, not what lies below it: only an existing
     // regular file (never a directory, never made one here) is bound writable for it.
-    const whole = r.glob === `${prefix}/**` || (r.glob === prefix && isRegularFile(prefix));
-    return whole && writable.some((w) => isWithin(prefix, w));
-  });
-}
-
-function isRegularFile(path: string): boolean {
-  try {
-    return lstatSync(path).isFile();
-  } catch {
-    return false;
+    if (r.glob === `${prefix}/**` || (r.glob === prefix && (await fs.kind(prefix)) === "file")) out.push(r);
   }
+  return out;
 }
 
 async function jailFor(
@@ -333,7 +322,7 @@ async function jailFor(
     const fs = ctx.policy.filesystem;
     const policy = hideLocalOnly
       ? { ...ctx.policy, filesystem: { ...fs, deny: [...fs.deny, ...fs.localOnlyRead] } }
-      : { ...ctx.policy, filesystem: { ...fs, writeAllow: localOnlyWritable(ctx.policy) } };
+      : { ...ctx.policy, filesystem: { ...fs, writeAllow: await localOnlyWritable(ctx.policy, deps.fs) } };
     // A local-only command's jail creates no missing directory: only what is local-only now.
     const { makeDir: _, ...noMakeDir } = deps.fs;
     const plan = await buildBwrapArgs({
